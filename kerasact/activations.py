@@ -13,13 +13,12 @@ from typing import Any
 
 import numpy as np
 
-INF = math.inf
-# The constants of tf.nn.selu (Klambauer et al., 2017), to full double precision.
-SELU_ALPHA = 1.6732632423543772848170429916717
-SELU_SCALE = 1.0507009873554804934193349852946
-# numpy has no erf; math.erf is correctly rounded, and activation grids are small.
-_erf = np.vectorize(math.erf, otypes=[np.float64])
+from kerasact import _activation_fns as _f
+from kerasact._activation_fns import SELU_ALPHA, SELU_SCALE  # re-exported
 
+_x = _f.as_float64  # short: the table's lambdas use it on every input
+
+INF = math.inf
 ArrayFn = Callable[[np.ndarray], np.ndarray]
 
 
@@ -38,89 +37,6 @@ class Activation:
     params: tuple[tuple[str, Any], ...] = ()  # keyword arguments fn bakes in (Keras's defaults)
     by_name: bool = True  # False when Keras cannot call it by name alone (no defaults)
     hidden_ok: bool = True  # False when a Keras layer after it is built for the wrong width
-
-
-def _x(x: np.ndarray) -> np.ndarray:
-    return np.asarray(x, dtype=np.float64)
-
-
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    x = _x(x)
-    e = np.exp(-np.abs(x))  # exp of a non-positive number never overflows
-    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
-
-
-def _softplus(x: np.ndarray) -> np.ndarray:
-    return np.logaddexp(0.0, _x(x))
-
-
-def _exp(x: np.ndarray) -> np.ndarray:
-    with np.errstate(over="ignore"):  # exp(1000) is inf, which is the honest float answer
-        return np.exp(_x(x))
-
-
-def _hard_sigmoid(x: np.ndarray) -> np.ndarray:
-    return np.clip(_x(x) + 3.0, 0.0, 6.0) / 6.0
-
-
-def _d_hard_sigmoid(x: np.ndarray) -> np.ndarray:
-    x = _x(x)
-    return ((x > -3.0) & (x < 3.0)) / 6.0
-
-
-def _gelu(x: np.ndarray) -> np.ndarray:
-    x = _x(x)
-    return 0.5 * x * (1.0 + _erf(x / math.sqrt(2.0)))
-
-
-def _d_gelu(x: np.ndarray) -> np.ndarray:
-    x = _x(x)
-    density = np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
-    return 0.5 * (1.0 + _erf(x / math.sqrt(2.0))) + x * density
-
-
-def _mish(x: np.ndarray) -> np.ndarray:
-    return _x(x) * np.tanh(_softplus(x))
-
-
-def _d_mish(x: np.ndarray) -> np.ndarray:
-    t = np.tanh(_softplus(x))
-    return t + _x(x) * (1.0 - t * t) * _sigmoid(x)
-
-
-def _celu_d(x: np.ndarray) -> np.ndarray:
-    x = _x(x)
-    # Keras computes max(x, 0) + expm1(min(x, 0)); TF sends the gradient through both branches
-    # at the tie x == 0, so its derivative there is 2, not the mathematical 1. We match TF.
-    return (x >= 0) + np.exp(np.minimum(x, 0.0)) * (x <= 0)
-
-
-def _softmax(x: np.ndarray) -> np.ndarray:
-    e = np.exp(_x(x) - np.max(x, axis=-1, keepdims=True))  # shift so the largest exponent is 0
-    return e / e.sum(axis=-1, keepdims=True)
-
-
-def _log_softmax(x: np.ndarray) -> np.ndarray:
-    z = _x(x) - np.max(x, axis=-1, keepdims=True)
-    return z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
-
-
-def _sparsemax(x: np.ndarray) -> np.ndarray:
-    x = _x(x)
-    z = -np.sort(-x, axis=-1)  # descending
-    cumsum = np.cumsum(z, axis=-1)
-    k = np.arange(1, x.shape[-1] + 1)
-    support = np.sum(z - (cumsum - 1.0) / k > 0, axis=-1, keepdims=True)
-    tau = (np.take_along_axis(cumsum, support - 1, axis=-1) - 1.0) / support
-    return np.maximum(x - tau, 0.0)
-
-
-def _glu(x: np.ndarray) -> np.ndarray:
-    x = _x(x)
-    if x.shape[-1] % 2:
-        raise ValueError(f"glu needs an even last axis for argument 'x'; got shape {x.shape}.")
-    a, b = np.split(x, 2, axis=-1)
-    return a * _sigmoid(b)
 
 
 _ROWS = [
@@ -148,22 +64,23 @@ _ROWS = [
                (-SELU_SCALE * SELU_ALPHA, INF),
                "Self-normalising hidden layers; pair with lecun_normal init and AlphaDropout.",
                kinks=(0.0,)),
-    Activation("celu", lambda x: np.maximum(_x(x), 0.0) + np.expm1(np.minimum(_x(x), 0.0)), _celu_d,
-               (-1.0, INF), "Hidden layers: ELU made continuously differentiable for any alpha.",
+    Activation("celu", lambda x: np.maximum(_x(x), 0.0) + np.expm1(np.minimum(_x(x), 0.0)),
+               _f.d_celu, (-1.0, INF),
+               "Hidden layers: ELU made continuously differentiable for any alpha.",
                kinks=(0.0,), params=(("alpha", 1.0),)),
-    Activation("gelu", _gelu, _d_gelu, (-0.17, INF),
+    Activation("gelu", _f.gelu, _f.d_gelu, (-0.17, INF),
                "Hidden layers of transformer-style MLPs; Keras default is the exact erf form.",
                params=(("approximate", False),)),
-    Activation("silu", lambda x: _x(x) * _sigmoid(x),
-               lambda x: _sigmoid(x) * (1.0 + _x(x) * (1.0 - _sigmoid(x))), (-0.2785, INF),
+    Activation("silu", lambda x: _x(x) * _f.sigmoid(x),
+               lambda x: _f.sigmoid(x) * (1.0 + _x(x) * (1.0 - _f.sigmoid(x))), (-0.2785, INF),
                "Hidden layers: smooth, non-monotonic ReLU alternative (a.k.a. swish)."),
-    Activation("hard_silu", lambda x: _x(x) * _hard_sigmoid(x),
-               lambda x: _hard_sigmoid(x) + _x(x) * _d_hard_sigmoid(x), (-0.375, INF),
+    Activation("hard_silu", lambda x: _x(x) * _f.hard_sigmoid(x),
+               lambda x: _f.hard_sigmoid(x) + _x(x) * _f.d_hard_sigmoid(x), (-0.375, INF),
                "Hidden layers on mobile/edge: piecewise-quadratic silu (a.k.a. hard_swish).",
                kinks=(-3.0, 3.0)),
-    Activation("mish", _mish, _d_mish, (-0.3089, INF),
+    Activation("mish", _f.mish, _f.d_mish, (-0.3089, INF),
                "Hidden layers: smooth self-gated ReLU alternative, a little costlier than silu."),
-    Activation("softplus", _softplus, _sigmoid, (0.0, INF),
+    Activation("softplus", _f.softplus, _f.sigmoid, (0.0, INF),
                "Heads for positive quantities (scales, rates); smooth ReLU for hidden layers."),
     Activation("softsign", lambda x: _x(x) / (1.0 + np.abs(_x(x))),
                lambda x: 1.0 / (1.0 + np.abs(_x(x))) ** 2, (-1.0, 1.0),
@@ -171,17 +88,17 @@ _ROWS = [
     Activation("squareplus", lambda x: (_x(x) + np.sqrt(_x(x) ** 2 + 4.0)) / 2.0,
                lambda x: 0.5 * (1.0 + _x(x) / np.sqrt(_x(x) ** 2 + 4.0)), (0.0, INF),
                "Hidden layers: algebraic softplus without exp/log.", params=(("b", 4),)),
-    Activation("sigmoid", _sigmoid, lambda x: _sigmoid(x) * (1.0 - _sigmoid(x)), (0.0, 1.0),
+    Activation("sigmoid", _f.sigmoid, lambda x: _f.sigmoid(x) * (1.0 - _f.sigmoid(x)), (0.0, 1.0),
                "Output head for binary and multilabel problems; saturates in hidden layers."),
-    Activation("hard_sigmoid", _hard_sigmoid, _d_hard_sigmoid, (0.0, 1.0),
+    Activation("hard_sigmoid", _f.hard_sigmoid, _f.d_hard_sigmoid, (0.0, 1.0),
                "Cheap piecewise-linear sigmoid for gates; zero gradient outside (-3, 3).",
                kinks=(-3.0, 3.0)),
     Activation("sparse_sigmoid",
                lambda x: np.clip((_x(x) + 1.0) / 2.0, 0.0, 1.0),
                lambda x: ((_x(x) > -1) & (_x(x) < 1)) * 0.5, (0.0, 1.0),
                "Probability head that can output exact 0 and 1.", kinks=(-1.0, 1.0)),
-    Activation("log_sigmoid", lambda x: -_softplus(-_x(x)), lambda x: _sigmoid(-_x(x)), (-INF, 0.0),
-               "Head giving log-probabilities of a binary event."),
+    Activation("log_sigmoid", lambda x: -_f.softplus(-_x(x)), lambda x: _f.sigmoid(-_x(x)),
+               (-INF, 0.0), "Head giving log-probabilities of a binary event."),
     Activation("tanh", lambda x: np.tanh(_x(x)), lambda x: 1.0 - np.tanh(_x(x)) ** 2, (-1.0, 1.0),
                "Hidden layers needing zero-centred bounded outputs; heads for targets in [-1, 1]."),
     Activation("hard_tanh", lambda x: np.clip(_x(x), -1.0, 1.0),
@@ -207,27 +124,24 @@ _ROWS = [
                lambda x: (_x(x) > 0) * 1.0, (0.0, INF),
                "NOT usable by name: Keras gives no defaults; here threshold=0, default_value=0.",
                kinks=(0.0,), params=(("threshold", 0.0), ("default_value", 0.0)), by_name=False),
-    Activation("exponential", _exp, _exp, (0.0, INF),
+    Activation("exponential", _f.exp, _f.exp, (0.0, INF),
                "Head for positive rates (e.g. Poisson); overflows easily in hidden layers."),
-    Activation("softmax", _softmax, None, (0.0, 1.0),
+    Activation("softmax", _f.softmax, None, (0.0, 1.0),
                "Output head for single-label multi-class problems (rows sum to 1).",
                elementwise=False, params=(("axis", -1),)),
-    Activation("log_softmax", _log_softmax, None, (-INF, 0.0),
+    Activation("log_softmax", _f.log_softmax, None, (-INF, 0.0),
                "Head giving class log-probabilities (pair with a negative log-likelihood loss).",
                elementwise=False, params=(("axis", -1),)),
-    Activation("sparsemax", _sparsemax, None, (0.0, 1.0),
+    Activation("sparsemax", _f.sparsemax, None, (0.0, 1.0),
                "Multi-class head with exact zeros for unlikely classes (see KERAS_DEVIATIONS).",
                elementwise=False, params=(("axis", -1),)),
-    Activation("glu", _glu, None, (-INF, INF),
+    Activation("glu", _f.glu, None, (-INF, INF),
                "Gated output: half the units gate the other half. LAST LAYER ONLY in Keras "
                "3.15.1: Dense/Activation report the unhalved width, so a next layer breaks.",
                elementwise=False, width_divisor=2, params=(("axis", -1),), hidden_ok=False),
 ]
 
 CATALOG: dict[str, Activation] = {row.name: row for row in _ROWS}
-# The rows a Dense layer can apply by name inside a stack (threshold needs arguments,
-# glu breaks the next layer's shape in Keras 3.15).
-DENSE_NAMES: list[str] = sorted(row.name for row in _ROWS if row.by_name and row.hidden_ok)
 # Keras's own aliases (swish, hard_swish) plus scikit-learn's names for the same functions.
 ALIASES: dict[str, str] = {
     "swish": "silu",
@@ -242,6 +156,11 @@ KERAS_DEVIATIONS: dict[str, str] = {
     "sparsemax": "keras-team/keras#23425: Keras <= 3.15.1 sums every cumulative sum in the "
     "support to get the threshold, so outputs do not sum to 1 when 2+ classes survive.",
 }
+
+# The rows a Dense layer can apply by name inside a stack: threshold needs arguments, glu
+# breaks the next layer's shape, and Keras computes the KERAS_DEVIATIONS rows wrongly.
+DENSE_NAMES: list[str] = sorted(row.name for row in _ROWS
+                                if row.by_name and row.hidden_ok and row.name not in KERAS_DEVIATIONS)
 
 
 def names() -> list[str]:

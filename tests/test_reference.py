@@ -215,7 +215,11 @@ def test_forward_matches_predict_property(n_in, hidden, n_out, name, seed):
     rng = np.random.default_rng(seed)
     model = _shape_cached_mlp(n_in, hidden, n_out, name)  # new weights, not a new model
     model.set_weights(_random_weights(model, rng))
-    _assert_forward_matches_predict(model, rng.normal(size=(8, n_in)))
+    X = rng.normal(size=(8, n_in))
+    # Random stacks of `exponential` reach 1e22, where float32 Keras carries the float32
+    # rounding of every pre-activation through exp(); 1e-5 relative is below that floor.
+    tol = dict(PREDICT_TOL, rtol=5e-5) if name == "exponential" else PREDICT_TOL
+    np.testing.assert_allclose(forward(model, X), model.predict(X, verbose=0), **tol)
 
 
 # --- losses -----------------------------------------------------------------------------------
