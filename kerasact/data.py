@@ -131,11 +131,6 @@ class Split:
     y_val: np.ndarray
     y_test: np.ndarray
 
-    def fit_rows(self) -> tuple[np.ndarray, np.ndarray]:
-        """Train + validation rows (labels 1-D where possible): what a baseline without
-        early stopping should be fitted on to compare fairly against the network."""
-        y = np.concatenate([self.y_train, self.y_val])
-        return np.concatenate([self.X_train, self.X_val]), (y.ravel() if y.ndim == 2 and y.shape[1] == 1 else y)
 
 
 def _strata(y: np.ndarray) -> np.ndarray | None:

@@ -1,5 +1,11 @@
-"""`train`: split, encode, fit with Keras's own callbacks, evaluate on held-out data, and
-leave a run directory that TensorBoard shows (scalars, histograms, graph, images, HParams)."""
+"""`train`: validate, split, fit with Keras's own callbacks, evaluate on held-out data, and
+leave a run directory that TensorBoard shows (scalars, histograms, graph, images, HParams).
+
+A run directory also holds `backup/`, the state after the last completed epoch: a run
+killed mid-training and started again with the same `run_dir` resumes from it and ends
+with the weights an uninterrupted run would have; a loss that turns NaN/inf stops the run
+at once and leaves that backup as the last good checkpoint.
+"""
 
 from __future__ import annotations
 
@@ -13,9 +19,12 @@ from typing import Any, Mapping, Sequence
 import keras
 import numpy as np
 
-from kerasact import data, plots, runs, tblog
+from kerasact import data, pipeline, plots, preprocessing, runs, tblog
+from kerasact.callbacks import Backup, StopOnNaN
+from kerasact.evaluation import evaluate
 from kerasact.inference import head_of
 from kerasact.saving import save_model
+from kerasact.validation import Validated, check_split, class_sample_weights, validate
 
 
 @dataclass
@@ -30,6 +39,7 @@ class TrainResult:
         run_dir: the run directory, or None when `log_dir` was None.
         codec: the label codec for classification (decode predictions with it), else None.
         split: the train/validation/test arrays actually used (labels encoded).
+        epochs_run: epochs trained in total, including any before a resume.
     """
 
     model: keras.Model
@@ -40,6 +50,7 @@ class TrainResult:
     codec: data.LabelCodec | None
     split: data.Split = field(repr=False)
     epochs_run: int = 0
+    resumed_from: int = 0   # epochs restored from the run directory's backup (0: a fresh run)
 
 
 def _progress(verbose: int | str) -> int:
@@ -47,71 +58,14 @@ def _progress(verbose: int | str) -> int:
     return (1 if sys.stdout.isatty() else 2) if verbose == "auto" else int(verbose)
 
 
-def _encode(model: keras.Model, y: np.ndarray) -> tuple[np.ndarray, data.LabelCodec | None]:
-    """Labels in the format the model's loss expects, plus the codec to decode predictions."""
-    info = head_of(model)
-    labels = info.head.losses[info.loss].labels if info.loss else "values"
-    if labels in ("values", "multi_hot"):
-        return y.astype(np.float32), None
-    if y.ndim == 2 and y.shape[1] > 1:  # one-hot rows: the column index is the class
-        y = y.argmax(axis=1)
-    codec = data.LabelCodec().fit(y)
-    if labels == "one_hot":
-        return codec.one_hot(y), codec
-    encoded = codec.encode(y)
-    return (encoded.astype(np.float32).reshape(-1, 1) if labels == "binary" else encoded), codec
-
-
-def _callbacks(run_dir: Path | None, patience: int | None, extra: Sequence[keras.callbacks.Callback]) -> list:
-    found = [keras.callbacks.TerminateOnNaN()]
+def _callbacks(run_dir: Path | None, patience: int | None,
+               extra: Sequence[keras.callbacks.Callback], backup: Backup | None) -> list:
+    found = [StopOnNaN()]
     if patience:
         found.append(keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True))
     if run_dir is not None:
         found.append(keras.callbacks.TensorBoard(log_dir=str(run_dir), histogram_freq=1, write_graph=True))
-    return found + list(extra)
-
-
-def _class_indices(y: np.ndarray) -> np.ndarray:
-    return y.argmax(axis=1) if y.ndim == 2 and y.shape[1] > 1 else y.ravel().astype(int)
-
-
-def _regression_report(y, scores, codec):
-    from sklearn.metrics import r2_score
-
-    return {"r2": float(r2_score(y, scores))}, {"parity": plots.parity(y, scores)}
-
-
-def _classifier_report(y, scores, codec):
-    from sklearn.metrics import roc_auc_score
-
-    binary = scores.shape[1] == 1  # one sigmoid unit: threshold 0.5, else argmax
-    pred = (scores.ravel() > 0.5).astype(int) if binary else scores.argmax(axis=1)
-    true = _class_indices(y)
-    figures = {"confusion_matrix": plots.confusion_matrix(codec.decode(true), codec.decode(pred), labels=codec.classes_)}
-    if not binary:
-        return {}, figures
-    figures["roc_curve"] = plots.roc_curve(true, scores.ravel())
-    return {"roc_auc": float(roc_auc_score(true, scores.ravel()))}, figures
-
-
-def _multilabel_report(y, scores, codec):
-    from sklearn.metrics import f1_score
-
-    return {"f1_macro": float(f1_score(y, scores > 0.5, average="macro", zero_division=0))}, {}
-
-
-# problem -> extra test metrics (scikit-learn) and diagnostic figures beyond Keras's metrics
-_REPORTS = {"regression": _regression_report, "binary": _classifier_report,
-            "multiclass": _classifier_report, "multilabel": _multilabel_report}
-
-
-def _evaluate(model: keras.Model, X: np.ndarray, y: np.ndarray, batch_size: int, codec) -> tuple[dict, dict]:
-    """Keras's compiled metrics plus the problem's scikit-learn metrics, and its figures."""
-    from kerasact.inference import predict
-
-    logs = model.evaluate(X, y, batch_size=batch_size, verbose=0, return_dict=True)
-    extra, figures = _REPORTS[head_of(model).head.name](y, predict(model, X), codec)
-    return {k: float(v) for k, v in logs.items()} | extra, figures
+    return found + list(extra) + ([backup] if backup else [])  # last: backs up what the others left
 
 
 def train(
@@ -123,20 +77,24 @@ def train(
     batch_size: int = 32,
     log_dir: str | os.PathLike | None = None,
     recipe: str = "run",
+    run_dir: str | os.PathLike | None = None,
     val_size: float = 0.15,
     test_size: float = 0.15,
     seed: int = 0,
     patience: int | None = 10,
     class_weight: str | Mapping[int, float] | None = None,
+    sample_weight: Any = None,
     hparams: Mapping[str, Any] | None = None,
     callbacks: Sequence[keras.callbacks.Callback] = (),
     verbose: int | str = "auto",
 ) -> TrainResult:
     """Train a compiled model on `(X, y)` and evaluate it on a held-out test split.
 
-    The data is shuffled with `seed` and split into train/validation/test, stratified for
-    classification (Keras's `validation_split` takes the unshuffled tail instead). Labels
-    of any kind (strings, {-1, 1}, ...) are encoded for the model's loss.
+    `X`, `y` and `sample_weight` are checked first (`kerasact.validate`): bad input is a
+    ValueError/TypeError that says the fix, never a TensorFlow error. The data is shuffled
+    with `seed` and split into train/validation/test, stratified for classification
+    (Keras's `validation_split` takes the unshuffled tail instead). Labels of any kind
+    (strings, {-1, 1}, ...) are encoded for the model's loss.
 
     Args:
         model: a compiled model, e.g. from `kerasact.build_model`.
@@ -146,11 +104,14 @@ def train(
         batch_size: samples per gradient step.
         log_dir: parent folder of run directories; None writes nothing to disk.
         recipe: sub-folder name for this kind of run.
+        run_dir: an explicit run directory instead of a fresh one under `log_dir`; a run
+            killed before it finished resumes from its last completed epoch.
         val_size: validation fraction of the whole data.
         test_size: test fraction of the whole data.
         seed: shuffling and splitting seed.
         patience: early-stopping patience in epochs (None: no early stopping).
         class_weight: `"balanced"`, a `{class_index: weight}` dict, or None.
+        sample_weight: per-sample loss weights (>= 0, not all zero), or None.
         hparams: hyperparameters to show in TensorBoard's HParams dashboard.
         callbacks: extra Keras callbacks.
         verbose: `"auto"`, 0, 1 or 2 as in `model.fit`.
@@ -158,36 +119,82 @@ def train(
     Returns:
         A `TrainResult`.
 
+    Raises:
+        FloatingPointError: the loss became NaN/inf; the model holds the last good epoch.
+
     Example:
         >>> ds = kerasact.data.load_dataset("breast_cancer")
-        >>> model = kerasact.build_model("binary", ds.X.shape[1], normalize=ds.X)
+        >>> model = kerasact.build_model("binary", ds.X.shape[1], normalize=True)
         >>> result = train(model, ds.X, ds.y, epochs=50, log_dir="runs", recipe="binary")
         >>> result.metrics["accuracy"]  # doctest: +SKIP
         0.97
     """
-    X, y = np.asarray(X, dtype=np.float32), np.asarray(y)
-    y_encoded, codec = _encode(model, y)
-    parts = data.split(X, y_encoded, test_size=test_size, val_size=val_size, stratify=codec is not None, seed=seed)
-    weights = None
-    if class_weight is not None and codec is not None:
-        weights = data.class_weights(_class_indices(parts.y_train), mode=class_weight) if isinstance(class_weight, str) else dict(class_weight)
-    run_dir = runs.new_run_dir(log_dir, recipe) if log_dir is not None else None
-    started = time.perf_counter()
-    history = model.fit(
-        parts.X_train, parts.y_train, validation_data=(parts.X_val, parts.y_val), epochs=epochs,
-        batch_size=batch_size, class_weight=weights, callbacks=_callbacks(run_dir, patience, callbacks),
-        shuffle=True, verbose=_progress(verbose),
-    ).history
+    checked = validate(X, y, model=model, sample_weight=sample_weight, encode=True)
+    parts, w_train, w_val = _split(checked, test_size=test_size, val_size=val_size, seed=seed)
+    check_split(parts, checked.labels)
+    if class_weight is not None:
+        n_classes = checked.codec.n_classes if checked.codec else 0
+        per_class = class_sample_weights(class_weight, parts.y_train, checked.labels, n_classes)
+        w_train = per_class if w_train is None else w_train * per_class
+    # Normalization layers built unadapted learn their statistics from the training rows only.
+    preprocessing.adapt_on_training_rows(model, parts.X_train, parts.y_train)
+    run_dir = _run_dir(log_dir, recipe, run_dir)
+    backup = Backup(run_dir / "backup") if run_dir is not None else None
+    first, finished = backup.restore(model) if backup else (0, False)
+    started, history = time.perf_counter(), {}
+    if not finished and first < epochs:
+        val_arrays = (parts.X_val, parts.y_val) + (() if w_val is None else (w_val,))
+        # Batches drawn from (seed, epoch) alone, so a resumed run sees an unbroken run's order.
+        inputs = pipeline.fit_inputs(model, parts.X_train, parts.y_train, batch_size=batch_size,
+                                     seed=seed, sample_weight=w_train, first_epoch=first)
+        try:
+            history = model.fit(
+                **inputs, initial_epoch=first, epochs=epochs, validation_data=val_arrays,
+                callbacks=_callbacks(run_dir, patience, callbacks, backup), verbose=_progress(verbose),
+            ).history
+        except FloatingPointError as err:
+            raise FloatingPointError(_nan_advice(err, model, backup)) from None
     seconds = time.perf_counter() - started
-    if not all(np.isfinite(history.get("loss", [0.0]))):
-        raise FloatingPointError("Training loss became NaN/inf; lower the learning rate or check X and y for extreme values.")
-    test, figures = _evaluate(model, parts.X_test, parts.y_test, batch_size, codec)
-    val, _ = _evaluate(model, parts.X_val, parts.y_val, batch_size, codec)
-    result = TrainResult(model, history, test, val, run_dir, codec, parts, epochs_run=len(history["loss"]))
+    history = backup.history if backup else history
+    test, figures = evaluate(model, parts.X_test, parts.y_test, batch_size, checked.codec)
+    val, _ = evaluate(model, parts.X_val, parts.y_val, batch_size, checked.codec)
+    result = TrainResult(model, history, test, val, run_dir, checked.codec, parts,
+                         epochs_run=len(history.get("loss", [])), resumed_from=first)
     if run_dir is not None:
         figures = {"learning_curves": plots.learning_curves(history)} | figures
         _write_run(result, figures, hparams or {}, batch_size=batch_size, seed=seed, seconds=seconds)
+        backup.clear()  # the run is complete: model.keras and metrics.json replace the backup
     return result
+
+
+def _split(checked: Validated, *, test_size: float, val_size: float,
+           seed: int) -> tuple[data.Split, np.ndarray | None, np.ndarray | None]:
+    """Train/validation/test parts of the validated arrays, sample weights split alongside."""
+    rows = data.split(np.arange(len(checked.X)), checked.y, test_size=test_size, val_size=val_size,
+                      stratify=checked.codec is not None, seed=seed)
+    order = (rows.X_train, rows.X_val, rows.X_test)
+    parts = data.Split(*(checked.X[i] for i in order), *(checked.y[i] for i in order))
+    w = checked.sample_weight
+    return parts, None if w is None else w[rows.X_train], None if w is None else w[rows.X_val]
+
+
+def _run_dir(log_dir: str | os.PathLike | None, recipe: str, run_dir: str | os.PathLike | None) -> Path | None:
+    if run_dir is not None:
+        Path(run_dir).mkdir(parents=True, exist_ok=True)
+        return Path(run_dir)
+    return runs.new_run_dir(log_dir, recipe) if log_dir is not None else None
+
+
+def _nan_advice(err: FloatingPointError, model: keras.Model, backup: Backup | None) -> str:
+    """The NaN error, plus where the last good weights are (and the model reset to them)."""
+    fix = "Lower the learning rate, scale X and y, or add gradient clipping (optimizer clipnorm)."
+    if backup is None:
+        return f"{err} {fix} Pass log_dir to keep a checkpoint of the last good epoch."
+    done, _ = backup.restore(model)
+    if not done:
+        return f"{err} No epoch finished, so there is no checkpoint. {fix}"
+    return (f"{err} The model is back at the end of epoch {done}, also kept in {backup.directory}. "
+            f"{fix} Then rerun with run_dir={str(backup.directory.parent)!r} to resume from there.")
 
 
 def _write_run(result: TrainResult, figures: Mapping[str, Any], hparams: Mapping[str, Any], *,
