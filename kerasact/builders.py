@@ -7,9 +7,8 @@ import contextlib
 from typing import Any, Sequence
 
 import keras
-import numpy as np
 
-from kerasact import activations, optimizers
+from kerasact import execution, optimizers, preprocessing
 from kerasact.spec import HiddenLayer, ModelSpec
 
 # Initializers an activation needs to behave as designed; everything else uses Keras's
@@ -89,6 +88,7 @@ def build_model(
     hidden: Sequence[HiddenLayer] = (64, 32),
     activation: str = "relu",
     normalize: Any = None,
+    normalize_target: Any = None,
     strategy: Any = None,
     **options: Any,
 ) -> keras.Sequential:
@@ -103,9 +103,12 @@ def build_model(
         n_outputs: regression targets (default 1) or multilabel labels.
         hidden: widths, or `(width, activation)` pairs.
         activation: hidden activation for bare widths.
-        normalize: training features; when given, a `keras.layers.Normalization`
-            adapted on them is the first layer, so the saved model carries its own
-            preprocessing.
+        normalize: `True` or the training features: the first layer is a
+            `keras.layers.Normalization`, so the saved model carries its own preprocessing.
+            With `True`, `kerasact.train` adapts it on its training split only.
+        normalize_target: regression only, `True` or the training targets: an inverted
+            Normalization after the head, so the network fits standardised targets and
+            the model still outputs them in their own units.
         strategy: a `tf.distribute.Strategy`; the model is built and compiled in its scope.
         **options: any other `ModelSpec` field: `dropout`, `l2`, `batch_norm`,
             `optimizer`, `learning_rate`, `loss`, `logits`, `metrics`, `seed`.
@@ -118,28 +121,31 @@ def build_model(
         >>> [layer.units for layer in model.layers]
         [25, 15, 1]
     """
-    # normalize may be the spec's flag (from ModelSpec.to_dict()) or the training features.
-    data = None if isinstance(normalize, bool) or normalize is None else normalize
+    # Each may be the spec's flag (True/False) or the training data to adapt on now.
     spec = ModelSpec(problem, input_dim, n_classes=n_classes, n_outputs=n_outputs, hidden=hidden,
-                     activation=activation, normalize=bool(normalize is True or data is not None), **options)
-    return build_from_spec(spec, normalize=data, strategy=strategy)
+                     activation=activation, normalize=_wanted(normalize),
+                     normalize_target=_wanted(normalize_target), **options)
+    return build_from_spec(spec, normalize=normalize, normalize_target=normalize_target, strategy=strategy)
 
 
-def build_from_spec(spec: ModelSpec, *, normalize: Any = None, strategy: Any = None) -> keras.Sequential:
+def _wanted(flag_or_data: Any) -> bool:
+    return flag_or_data is not None and flag_or_data is not False
+
+
+def build_from_spec(spec: ModelSpec, *, normalize: Any = None, normalize_target: Any = None,
+                    strategy: Any = None) -> keras.Sequential:
     """Build and compile the model a `ModelSpec` describes (see `build_model`).
 
     Example:
         >>> build_from_spec(ModelSpec.load("model.toml"))  # doctest: +SKIP
     """
-    if spec.normalize and normalize is None:
-        raise ValueError("The spec has normalize=true: pass the training features as normalize=X_train.")
     head = spec.head
     loss_name, option = head.loss_option(spec.loss)
     scope = strategy.scope() if strategy is not None else contextlib.nullcontext()
     with scope:
         layers: list[keras.layers.Layer] = [keras.Input(shape=(spec.input_dim,))]
-        if normalize is not None:
-            layers.append(_normalization(normalize, spec.input_dim))
+        if spec.normalize:  # data given now is adapted on now; else train() adapts it
+            layers.append(preprocessing.input_layer(_data_or_true(normalize), spec.input_dim))
         layers += _stack(spec)
         out_activation = "linear" if spec.logits else head.activation
         layers.append(keras.layers.Dense(
@@ -149,19 +155,22 @@ def build_from_spec(spec: ModelSpec, *, normalize: Any = None, strategy: Any = N
             kernel_regularizer=keras.regularizers.L2(spec.l2) if spec.l2 else None,
             name=f"{head.name}_head",
         ))
+        if spec.normalize_target:
+            layers.append(preprocessing.target_layer(_data_or_true(normalize_target), spec.output_units))
         model = keras.Sequential(layers, name=f"kerasact_{head.name}")
-        model.compile(
+        execution.compile_model(  # model.compile plus the measured execution settings
+            model, spec,
             optimizer=optimizers.get(spec.optimizer, spec.learning_rate),
             loss=option.make(spec.logits),
             metrics=head.metrics(spec.logits, option.labels) + list(spec.metrics),
         )
+    # Valid options can still make a model that cannot learn (a linear hidden layer, a
+    # saturating stack): say so now, as a LintWarning, rather than after training.
+    from kerasact.linting import warn  # the hook's one import, kept beside its one call
+
+    warn(model)
     return model
 
 
-def _normalization(X: Any, input_dim: int) -> keras.layers.Normalization:
-    X = np.asarray(X, dtype=np.float32)
-    if X.ndim != 2 or X.shape[1] != input_dim:
-        raise ValueError(f"normalize must be the training features with shape (n, {input_dim}); got shape {X.shape}.")
-    layer = keras.layers.Normalization(axis=-1)
-    layer.adapt(X)
-    return layer
+def _data_or_true(value: Any) -> Any:
+    return True if value is None or isinstance(value, bool) else value

@@ -13,7 +13,7 @@ from typing import Any, Sequence, Union
 
 import keras
 
-from kerasact import activations, heads, optimizers
+from kerasact import activations, execution, heads, optimizers
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -47,8 +47,12 @@ class ModelSpec:
     loss: str | None = None                       # None: the head's default loss
     logits: bool = False                          # linear output + from_logits loss (stable form)
     metrics: tuple[str, ...] = ()                 # extra Keras metrics beyond the head's
-    normalize: bool = False                       # Normalization layer adapted on training X
+    normalize: bool = False                       # Normalization of the inputs, adapted on training X
+    normalize_target: bool = False                # regression: learn standardised y, output y's units
     seed: int | None = None                       # seeds every initializer and dropout layer
+    steps_per_execution: int | None = None        # batches per compiled call; None: measured rule
+    jit_compile: bool | None = None               # XLA; None: measured rule (off on CPU)
+    mixed_precision: bool | None = None           # bfloat16 hidden layers; None: measured rule
     output_units: int = field(init=False, repr=False, compare=False, default=0)
 
     def __post_init__(self) -> None:
@@ -74,11 +78,14 @@ class ModelSpec:
         if self.logits and not head.probabilistic:
             probabilistic = sorted(name for name, row in heads.HEADS.items() if row.probabilistic)
             raise ValueError(f"logits=True applies to probability heads {probabilistic}; problem={head.name!r} already has a linear output.")
+        if self.normalize_target and head.probabilistic:
+            raise ValueError(f"normalize_target=True applies to linear-output heads; problem={head.name!r} outputs probabilities.")
         if isinstance(self.metrics, str):
             raise TypeError(f"metrics must be a list of names; got the string {self.metrics!r}.")
         _set(self, "metrics", tuple(_check_metric(m) for m in self.metrics))
         if self.seed is not None:
             _check_int(self.seed, "seed", low=0)
+        execution.validate(self)
 
     @property
     def head(self) -> heads.Head:
@@ -166,7 +173,8 @@ def _dense_activation(identifier: Any, arg: str) -> activations.Activation:
     """A catalog row that a Dense layer can apply by name (see `activations.DENSE_NAMES`)."""
     row = activations.get(identifier)
     if row.name not in activations.DENSE_NAMES:
-        raise ValueError(f"{arg}={row.name!r} cannot be a Dense layer's activation: {row.use} "
+        reason = activations.KERAS_DEVIATIONS.get(row.name, row.use)
+        raise ValueError(f"{arg}={row.name!r} cannot be a Dense layer's activation: {reason} "
                          f"Valid options: {activations.DENSE_NAMES}.")
     return row
 

@@ -1,0 +1,113 @@
+"""Tables, targets and the markdown report of `bench.py` (formatting only, no measuring)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+KA = "kerasact"
+START, END = "<!-- bench:start -->", "<!-- bench:end -->"
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in rows])
+
+
+def _ratio(a: float | None, b: float | None) -> str:
+    return f"{a / b:.2f}×" if a and b else "–"
+
+
+def _find(rows: list[dict], name: str) -> dict:
+    return next(r for r in rows if r["contender"] == name)
+
+
+def throughput_table(w, rows: list[dict]) -> str:
+    ka = _find(rows, KA)["samples_per_s"]
+    title = (f"### {w.title}: {w.n:,} × {w.d} → {' → '.join(map(str, w.hidden))} → {w.classes}, "
+             f"batch {w.batch}, {w.epochs} epochs a round\n\n")
+    return title + _table(
+        ["contender", "samples/s best (median)", "GFLOP/s", "% of f32 peak", "kerasact ÷ it", "test acc (same epochs)"],
+        [[r["contender"], f"{r['samples_per_s']:,.0f} ({r['median_samples_per_s']:,.0f})", f"{r['gflops']:.1f}",
+          f"{r['pct_peak']:.0f}%", _ratio(ka, r["samples_per_s"]), f"{r['test_accuracy']:.3f}"] for r in rows]) + "\n"
+
+
+def digits_table(rows: list[dict], target: float) -> str:
+    ka = _find(rows, KA)["seconds"]
+    return (f"### (c) digits: wall time to {target:.0%} test accuracy (build + train, median over seeds)\n\n"
+            + _table(["contender", "seconds", "of which build + first epoch", "epochs", "reached", "it ÷ kerasact"],
+                     [[r["contender"], f"{r['seconds']:.2f}" if r["seconds"] else "not reached", f"{r['first_epoch']:.2f}",
+                       f"{r['epochs']:g}" if r["epochs"] else "–", r["reached"], _ratio(r["seconds"], ka)]
+                      for r in rows]) + "\n")
+
+
+def latency_table(rows: list[dict]) -> str:
+    ka = _find(rows, KA)["us"]
+    return ("### (d) single-row prediction latency\n\n"
+            + _table(["contender", "µs best (median)", "it ÷ kerasact"],
+                     [[r["contender"], f"{r['us']:,.0f} ({r['median_us']:,.0f})", _ratio(r["us"], ka)] for r in rows]) + "\n")
+
+
+def targets(results: dict) -> list[dict]:
+    """The issue's four targets: measured on the best round (and on the median round)."""
+    a, b = (results["workloads"][k]["rows"] for k in ("overhead", "compute"))
+    c, d = results["digits"], results["latency"]
+    peak = results["peak"]["float32_peak"]
+    out = []
+    for stat, rate, us in (("best", "samples_per_s", "us"), ("median", "median_samples_per_s", "median_us")):
+        ka_a, sk_a = _find(a, KA)[rate], _find(a, "scikit-learn")[rate]
+        ka_b, kd_b = _find(b, KA)[rate], _find(b, "Keras defaults")[rate]
+        share = ka_b * _find(b, KA)["gflops"] / _find(b, KA)["samples_per_s"] / peak
+        ka_c, sk_c = _find(c, KA)["seconds"], _find(c, "scikit-learn")["seconds"]
+        ka_d, sk_d = _find(d, KA)[us], _find(d, "scikit-learn")[us]
+        out.append({stat: [ka_a / sk_a, ka_b / kd_b, share, (sk_c / ka_c) if ka_c and sk_c else None, ka_d / sk_d]})
+    goals = [("(a) kerasact ≥ 1.2× scikit-learn samples/s", 1.2, False),
+             ("(b) kerasact ≥ Keras defaults samples/s", 1.0, False),
+             ("(b) kerasact ≥ 75% of float32 matmul peak", 0.75, False),
+             ("(c) kerasact reaches 97% on digits faster than scikit-learn (÷ seconds)", 1.0, False),
+             ("(d) single-row latency ≤ 2× scikit-learn's", 2.0, True)]
+    rows = []
+    for i, (name, goal, lower) in enumerate(goals):
+        best, median = out[0]["best"][i], out[1]["median"][i]
+        met = best is not None and (best <= goal if lower else best >= goal)
+        rows.append({"target": name, "measured": best, "median": median, "goal": goal, "met": met, "lower_is_better": lower})
+    return rows
+
+
+def targets_table(rows: list[dict]) -> str:
+    def fmt(value: float | None) -> str:
+        return "–" if value is None else f"{value:.2f}"
+
+    def gap(r: dict) -> str:
+        if r["met"] or r["measured"] is None:
+            return "–"
+        return f"{r['measured'] / r['goal']:.2f}× over" if r["lower_is_better"] else f"{r['measured'] / r['goal']:.0%} of goal"
+
+    return "### targets (ratios within this run)\n\n" + _table(
+        ["target", "best rounds", "median rounds", "goal", "met (best)", "gap"],
+        [[r["target"], fmt(r["measured"]), fmt(r["median"]), f"{r['goal']:g}", "yes" if r["met"] else "**no**", gap(r)]
+         for r in rows]) + "\n"
+
+
+def markdown(results: dict) -> str:
+    m, p = results["machine"], results["peak"]
+    head = (f"Run {m['date']} on {m['cpu']} ({m['cores']} cores, native bfloat16: {m['native_bfloat16']}); "
+            f"Python {m['python']}, TensorFlow {m['tensorflow']}, Keras {m['keras']}, scikit-learn {m['scikit-learn']}, "
+            f"PyTorch {m['torch'] or 'not installed'}. Load average {m['load_average_start'][0]:.1f} at start, "
+            f"{m['load_average_end'][0]:.1f} at end (a shared machine is noisy: best of {results['rounds']} "
+            f"round-robin rounds, median in brackets{'; QUICK run' if results['quick'] else ''}).\n\n"
+            f"Matmul 2048² peak: float32 {p['float32_peak']:.0f} GFLOP/s (TF {p['tf_float32']:.0f}, numpy "
+            f"{p['numpy_float32']:.0f}); bfloat16 (TF) {p['tf_bfloat16']:.0f}.\n\n")
+    from types import SimpleNamespace
+
+    parts = [throughput_table(SimpleNamespace(**v["workload"]), v["rows"]) for v in results["workloads"].values()]
+    parts += [digits_table(results["digits"], 0.97), latency_table(results["latency"]), targets_table(results["targets"])]
+    return head + "\n".join(parts)
+
+
+def paste_into_readme(readme: Path, table: str) -> None:
+    """Replace the text between the bench markers of `readme` with `table`."""
+    text = readme.read_text()
+    if START not in text or END not in text:
+        raise ValueError(f"{readme} has no {START} ... {END} markers to paste the table between.")
+    before, rest = text.split(START, 1)
+    readme.write_text(before + START + "\n" + table + "\n" + END + rest.split(END, 1)[1])
