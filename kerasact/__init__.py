@@ -25,9 +25,16 @@ _EXPORTS: dict[str, str] = {
     "OPTIMIZERS": "optimizers",
     "Target": "targets", "infer_problem": "targets",
     "save_model": "saving", "load_model": "saving",
+    "validate": "validation",
+    "lint": "linting", "Finding": "linting", "LintWarning": "linting", "fold_linear": "collapse",
+    "check_gradients": "gradcheck", "GradientReport": "gradcheck",
+    "train": "training", "TrainResult": "training",
+    "Execution": "execution",
 }
 _ALIASES = {"get_head": "get"}
-_SUBMODULES = ("activations", "data", "plots", "reference", "heads", "spec", "builders", "runs")
+_SUBMODULES = ("activations", "data", "plots", "reference", "heads", "spec", "builders", "runs",
+               "gradcheck", "testing", "linting", "collapse", "training", "tblog",
+               "execution", "serving", "pipeline", "preprocessing", "evaluation", "callbacks")
 
 __all__ = sorted([*_EXPORTS, "activations"])
 
@@ -50,10 +57,16 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # static view of the same surface for type checkers and IDEs
     from kerasact import activations
     from kerasact.builders import build_from_spec, build_model, dense_stack
+    from kerasact.execution import Execution
+    from kerasact.collapse import fold_linear
+    from kerasact.gradcheck import GradientReport, check_gradients
     from kerasact.heads import HEADS, Head, LossOption
     from kerasact.heads import get as get_head
     from kerasact.inference import ModelHead, head_of, predict
+    from kerasact.linting import Finding, LintWarning, lint
     from kerasact.optimizers import OPTIMIZERS
     from kerasact.saving import load_model, save_model
     from kerasact.spec import ModelSpec
     from kerasact.targets import Target, infer_problem
+    from kerasact.training import TrainResult, train
+    from kerasact.validation import validate

@@ -114,12 +114,19 @@ def test_bad_spec_files_name_the_key(tmp_path, text, suffix, match):
         ModelSpec.load(path)
 
 
-def test_normalize_spec_needs_training_features():
-    spec = ModelSpec("regression", 2, normalize=True)
-    with pytest.raises(ValueError, match="normalize=X_train"):
-        build_from_spec(spec)
-    model = build_from_spec(spec, normalize=np.arange(20, dtype="float32").reshape(10, 2))
-    assert type(model.layers[0]).__name__ == "Normalization"
+def test_normalize_spec_builds_layers_that_train_adapts_later():
+    spec = ModelSpec("regression", 2, normalize=True, normalize_target=True)
+    model = build_from_spec(spec)
+    assert [type(layer).__name__ for layer in (model.layers[0], model.layers[-1])] == ["Normalization"] * 2
+    assert model.layers[-1].invert
+    data = np.arange(20, dtype="float32").reshape(10, 2)
+    adapted = build_from_spec(spec, normalize=data, normalize_target=data[:, 0])
+    np.testing.assert_allclose(np.ravel(adapted.layers[0].mean), data.mean(axis=0), rtol=1e-6)
+
+
+def test_normalize_target_is_for_linear_heads():
+    with pytest.raises(ValueError, match="normalize_target=True applies to linear-output heads"):
+        ModelSpec("binary", 2, normalize_target=True)
 
 
 def test_spec_json_is_plain_json():

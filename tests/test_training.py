@@ -94,3 +94,15 @@ def test_no_log_dir_writes_nothing(tmp_path, monkeypatch):
     X, y = _data("regression")
     result = train(build_model("regression", 4, hidden=[4]), X, y, epochs=1, verbose=0, log_dir=None)
     assert result.run_dir is None and list(tmp_path.iterdir()) == []
+
+
+def test_unadapted_normalization_is_adapted_on_training_rows_only():
+    rng = np.random.default_rng(0)
+    X = rng.normal(loc=5.0, scale=3.0, size=(200, 3)).astype("float32")
+    y = X @ np.array([1.0, -2.0, 0.5], dtype="float32") * 10 + 100
+    model = build_model("regression", 3, hidden=[8], normalize=True, normalize_target=True, seed=0)
+    result = train(model, X, y, epochs=2, verbose=0)
+    first, last = model.layers[0], model.layers[-1]
+    np.testing.assert_allclose(np.ravel(first.mean), result.split.X_train.mean(axis=0), rtol=1e-5)
+    np.testing.assert_allclose(np.ravel(last.mean), result.split.y_train.mean(), rtol=1e-5)
+    assert not np.allclose(np.ravel(first.mean), X.mean(axis=0), rtol=1e-5)  # test rows left out

@@ -1,0 +1,38 @@
+"""The main job: train the regression, binary and multi-class recipes at full settings and
+print one summary table. Exits non-zero if any recipe misses its target.
+
+Run: `python -m recipes` (`--quick` for a smoke run, `--logdir DIR` to choose where runs go).
+"""
+
+import argparse
+import sys
+import time
+
+from recipes import binary, multiclass, regression
+
+RECIPES = {"regression": regression, "binary": binary, "multiclass": multiclass}
+
+
+def main(logdir: str = "runs", quick: bool = False) -> list[dict]:
+    results = []
+    for name, recipe in RECIPES.items():
+        started = time.perf_counter()
+        out = recipe.main(logdir=logdir, quick=quick, verbose=0)
+        out["seconds"] = time.perf_counter() - started
+        results.append(out)
+    print("\nSummary (test set)")
+    print(f"{'recipe':<11} {'metric':<9} {'kerasact':>9} {'baseline':>9} {'target met':>10} {'seconds':>8}  run directory")
+    for r in results:
+        print(f"{r['recipe']:<11} {r['metric']:<9} {r['value']:9.4f} {r['baseline']:9.4f} "
+              f"{'yes' if r['passed'] else 'NO':>10} {r['seconds']:8.1f}  {r['run_dir']}")
+    print(f"\nOpen all runs in TensorBoard:  tensorboard --logdir {logdir}")
+    return results
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--logdir", default="runs")
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    results = main(args.logdir, args.quick)
+    sys.exit(0 if args.quick or all(r["passed"] for r in results) else 1)
