@@ -256,13 +256,15 @@ def test_weight_modes_and_errors():
         class_weights(["a", "b"])
 
 
-def test_data_module_imports_without_tensorflow():
+@pytest.mark.parametrize("module", ["data", "datasets", "splits", "labels"])
+def test_data_module_imports_without_tensorflow(module):
     # Load the file itself (not the package, whose __init__ imports Keras) in a fresh interpreter.
-    import kerasact.data
+    import importlib
 
+    path = importlib.import_module(f"kerasact.{module}").__file__
     code = (
         "import importlib.util, sys\n"
-        f"spec = importlib.util.spec_from_file_location('kerasact_data_probe', {kerasact.data.__file__!r})\n"
+        f"spec = importlib.util.spec_from_file_location('kerasact_data_probe', {path!r})\n"
         "module = importlib.util.module_from_spec(spec)\n"
         "sys.modules[spec.name] = module\n"
         "spec.loader.exec_module(module)\n"

@@ -161,9 +161,10 @@ def test_figure_to_array_is_uint8_rgba():
     assert (image[..., 3] == 255).all()  # opaque: safe for tf.summary.image
 
 
-def test_plots_module_imports_without_tensorflow():
+@pytest.mark.parametrize("module", ["plots", "concept_plots", "_figures"])
+def test_plots_module_imports_without_tensorflow(module):
     # Load the file itself (not the package, whose __init__ imports Keras) in a fresh interpreter.
-    path = Path(plots.__file__)
+    path = Path(plots.__file__).with_name(f"{module}.py")
     code = (
         "import importlib.util, sys\n"
         f"spec = importlib.util.spec_from_file_location('kerasact_plots_probe', {str(path)!r})\n"

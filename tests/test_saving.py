@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import kerasact.saving
+import kerasact._archive
 from kerasact.saving import load_model, save_model
 
 WEIGHTS = "model.weights.h5"
@@ -236,7 +236,7 @@ def test_any_damaged_byte_loads_intact_or_is_refused_cleanly(valid, tmp_path, da
 )
 def test_keras_safe_mode_errors_are_normalised_too(valid, tmp_path, monkeypatch, make, match):
     # Switch off kerasact's own scan: Keras's safe mode must still refuse, in kerasact's words.
-    monkeypatch.setattr(kerasact.saving, "_scan_config", lambda *args: None)
+    monkeypatch.setattr(kerasact._archive, "scan_config", lambda *args: None)
     with pytest.raises(ValueError, match=match) as caught:
         load_model(make(valid, tmp_path))
     assert len(str(caught.value)) <= 300
