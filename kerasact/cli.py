@@ -41,6 +41,25 @@ def parse_hidden(text: str) -> list[int | tuple[int, str]]:
     return layers
 
 
+def concept_parser(doc: str, *, epochs: int | None = None, lr: float | None = None,
+                   quick_help: str = "a smoke run in seconds") -> argparse.ArgumentParser:
+    """The flags of a concept recipe: `--seed --logdir --quick`, plus `--epochs`/`--lr` when given.
+
+    Example:
+        >>> concept_parser("Title: Demo", epochs=5).parse_args([]).epochs
+        5
+    """
+    p = argparse.ArgumentParser(description=doc.strip().splitlines()[0].removeprefix("Title:").strip())
+    if epochs is not None:
+        p.add_argument("--epochs", type=int, default=epochs, help=f"training epochs (default {epochs})")
+    if lr is not None:
+        p.add_argument("--lr", type=float, default=lr, help=f"learning rate (default {lr})")
+    p.add_argument("--seed", type=int, default=0, help="seed (default 0)")
+    p.add_argument("--logdir", default="runs", help="parent folder of run directories (default runs)")
+    p.add_argument("--quick", action="store_true", help=quick_help)
+    return p
+
+
 def recipe_parser(description: str, *, epochs: int, batch_size: int, hidden: str, activation: str,
                   lr: float) -> argparse.ArgumentParser:
     """The flags every recipe takes, with that recipe's defaults.

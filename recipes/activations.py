@@ -15,12 +15,11 @@ Run: `python -m recipes.activations`.
 """
 ## Setup
 """
-import argparse
 import sys
 
 import numpy as np
 
-from kerasact import activations, plots, reference, runs
+from kerasact import activations, cli, plots, reference, runs
 
 X_RANGE = (-5.0, 5.0)
 N_POINTS = 401  # grid for the plots
@@ -87,10 +86,5 @@ def main(seed: int = 0, logdir: str = "runs", quick: bool = False) -> dict:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(
-        description=__doc__.strip().splitlines()[0].removeprefix("Title: "))
-    parser.add_argument("--seed", type=int, default=0, help="seed of the random softmax scores")
-    parser.add_argument("--logdir", default="runs")
-    parser.add_argument("--quick", action="store_true", help="fewer derivative check points")
-    args = parser.parse_args()
+    args = cli.concept_parser(__doc__, quick_help="fewer derivative check points").parse_args()
     sys.exit(0 if main(args.seed, args.logdir, args.quick)["passed"] else 1)

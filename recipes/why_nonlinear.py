@@ -15,7 +15,6 @@ Run: `python -m recipes.why_nonlinear` (add `--quick` for a few-second run).
 """
 ## Setup
 """
-import argparse
 import sys
 import warnings
 
@@ -130,13 +129,6 @@ def main(epochs: int = EPOCHS, lr: float = LEARNING_RATE, seed: int = 0, logdir:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(
-        description=__doc__.strip().splitlines()[0].removeprefix("Title: "))
-    parser.add_argument("--epochs", type=int, default=EPOCHS)
-    parser.add_argument("--lr", type=float, default=LEARNING_RATE)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--logdir", default="runs")
-    parser.add_argument("--quick", action="store_true", help=f"{QUICK_EPOCHS} epochs")
-    args = parser.parse_args()
+    args = cli.concept_parser(__doc__, epochs=EPOCHS, lr=LEARNING_RATE, quick_help=f"{QUICK_EPOCHS} epochs").parse_args()
     out = main(args.epochs, args.lr, args.seed, args.logdir, args.quick, verbose=2)
     sys.exit(0 if out["passed"] else 1)

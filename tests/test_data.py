@@ -1,8 +1,6 @@
 """kerasact.data: bundled datasets, generators, splits, label codes, class weights."""
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -254,21 +252,3 @@ def test_weight_modes_and_errors():
         class_weights([0, 1], mode="inverse")
     with pytest.raises(TypeError, match="y_encoded must be integer"):
         class_weights(["a", "b"])
-
-
-@pytest.mark.parametrize("module", ["data", "datasets", "splits", "labels"])
-def test_data_module_imports_without_tensorflow(module):
-    # Load the file itself (not the package, whose __init__ imports Keras) in a fresh interpreter.
-    import importlib
-
-    path = importlib.import_module(f"kerasact.{module}").__file__
-    code = (
-        "import importlib.util, sys\n"
-        f"spec = importlib.util.spec_from_file_location('kerasact_data_probe', {path!r})\n"
-        "module = importlib.util.module_from_spec(spec)\n"
-        "sys.modules[spec.name] = module\n"
-        "spec.loader.exec_module(module)\n"
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras')))\n"
-    )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert result.stdout.strip() == "[]"

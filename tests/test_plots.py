@@ -1,8 +1,5 @@
 """kerasact.plots: every figure builds from plain arrays; PNG and array export work."""
 
-import subprocess
-import sys
-from pathlib import Path
 
 import matplotlib.image as mpimg
 import numpy as np
@@ -159,19 +156,3 @@ def test_figure_to_array_is_uint8_rgba():
     image = plots.figure_to_array(fig)
     assert image.dtype == np.uint8 and image.shape == (height, width, 4)
     assert (image[..., 3] == 255).all()  # opaque: safe for tf.summary.image
-
-
-@pytest.mark.parametrize("module", ["plots", "concept_plots", "_figures"])
-def test_plots_module_imports_without_tensorflow(module):
-    # Load the file itself (not the package, whose __init__ imports Keras) in a fresh interpreter.
-    path = Path(plots.__file__).with_name(f"{module}.py")
-    code = (
-        "import importlib.util, sys\n"
-        f"spec = importlib.util.spec_from_file_location('kerasact_plots_probe', {str(path)!r})\n"
-        "module = importlib.util.module_from_spec(spec)\n"
-        "sys.modules[spec.name] = module\n"
-        "spec.loader.exec_module(module)\n"
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras')))\n"
-    )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert result.stdout.strip() == "[]"
