@@ -10,21 +10,19 @@ Usage:
     .venv/bin/python benchmarks/bench.py            # full run (a few minutes on 2 cores)
     .venv/bin/python benchmarks/bench.py --quick    # smaller data, one round: a smoke test
     .venv/bin/python benchmarks/bench.py --readme   # also paste the table into benchmarks/README.md
-    .venv/bin/python benchmarks/bench.py --rules    # the measurements behind kerasact.execution
+    .venv/bin/python benchmarks/bench.py --rules    # the measurements behind kerasact.runtime.execution
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import os
-import platform
 import statistics
 import sys
 import time
 import warnings
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -32,38 +30,13 @@ warnings.filterwarnings("ignore")  # scikit-learn's ConvergenceWarning on purpos
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-import numpy as np  # noqa: E402
-
 import contenders  # noqa: E402
+import numpy as np  # noqa: E402
 import report  # noqa: E402
+import rules  # noqa: E402
+from workloads import WORKLOADS, Workload, machine, teacher_data  # noqa: E402
 
-
-@dataclass(frozen=True)
-class Workload:
-    key: str
-    title: str
-    n: int
-    d: int
-    hidden: tuple
-    classes: int
-    batch: int
-    epochs: int
-
-
-WORKLOADS = [
-    Workload("overhead", "(a) overhead-bound", 20_000, 64, (128, 64), 10, 32, 3),
-    Workload("compute", "(b) compute-bound", 60_000, 256, (512, 512), 10, 512, 3),
-]
 DIGITS_TARGET = 0.97
-
-
-def teacher_data(w: Workload, n_test: int, seed: int = 0) -> tuple:
-    """Labels from a random tanh network: learnable, but not perfectly within a few epochs."""
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((w.n + n_test, w.d)).astype(np.float32)
-    W1, W2 = rng.standard_normal((w.d, 32)) / np.sqrt(w.d), rng.standard_normal((32, w.classes))
-    y = np.argmax(np.tanh(X @ W1) @ W2, axis=1).astype(np.int32)
-    return X[:w.n], y[:w.n], X[w.n:], y[w.n:]
 
 
 def matmul_peak(size: int = 2048, repeats: int = 5) -> dict:
@@ -101,7 +74,7 @@ def throughput(w: Workload, kinds: list, rounds: int, peak: float) -> tuple[list
 
     X, y, Xt, yt = teacher_data(w, n_test=5_000)
     models = [kind(w.d, w.hidden, w.classes, seed=0) for kind in kinds]
-    flops = kerasact.execution.flops_per_sample(models[0].model)  # same network for everyone
+    flops = kerasact.runtime.execution.flops_per_sample(models[0].model)  # same network for everyone
     for m in models:
         m.fit(X, y, 1, w.batch)  # warm-up: tracing, compilation, caches
     rates = {m.name: [] for m in models}
@@ -111,7 +84,8 @@ def throughput(w: Workload, kinds: list, rounds: int, peak: float) -> tuple[list
     rows = []
     for m in models:
         best = max(rates[m.name])
-        rows.append({"contender": m.name, "samples_per_s": best, "median_samples_per_s": statistics.median(rates[m.name]),
+        rows.append({"contender": m.name, "samples_per_s": best,
+                     "median_samples_per_s": statistics.median(rates[m.name]),
                      "gflops": best * flops / 1e9, "pct_peak": 100 * best * flops / 1e9 / peak,
                      "test_accuracy": accuracy(m, Xt, yt), "epochs_trained": 1 + rounds * w.epochs})
     return rows, {"models": models, "X_test": Xt}
@@ -192,28 +166,6 @@ def latency(models: list, X: np.ndarray, repeats: int = 5) -> list[dict]:
     return rows
 
 
-def machine() -> dict:
-    import keras
-    import sklearn
-    import tensorflow as tf
-
-    from kerasact import execution
-
-    cpuinfo = Path("/proc/cpuinfo").read_text().splitlines() if Path("/proc/cpuinfo").exists() else []
-    cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")), platform.processor())
-    info = {"date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"), "cpu": cpu, "cores": os.cpu_count(),
-            "native_bfloat16": execution.native_bfloat16(), "python": platform.python_version(),
-            "tensorflow": tf.__version__, "keras": keras.__version__, "scikit-learn": sklearn.__version__,
-            "numpy": np.__version__, "load_average_start": os.getloadavg()}
-    try:
-        import torch
-
-        info["torch"] = torch.__version__
-    except ImportError:
-        info["torch"] = None
-    return info
-
-
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small data, one round (a smoke test, not a measurement)")
@@ -221,18 +173,18 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--no-torch", action="store_true", help="leave PyTorch out even when installed")
     parser.add_argument("--out", type=Path, default=HERE / "results", help="folder for latest.json and latest.md")
     parser.add_argument("--readme", action="store_true", help="paste the table into benchmarks/README.md")
-    parser.add_argument("--rules", action="store_true", help="run the measurements behind kerasact.execution instead")
+    parser.add_argument("--rules", action="store_true",
+                        help="run the measurements behind kerasact.runtime.execution instead")
     args = parser.parse_args(argv)
     if args.rules:
-        import rules
-
         return rules.main(args.quick, args.out)
     rounds = args.rounds or (1 if args.quick else 5)
     kinds = contenders.available(not args.no_torch)
     workloads = [Workload(w.key, w.title, w.n // 10, w.d, w.hidden, w.classes, w.batch, 1) if args.quick else w
                  for w in WORKLOADS]
     info = machine()
-    print(f"{info['date']}  {info['cpu']} ({info['cores']} cores)  TF {info['tensorflow']}, Keras {info['keras']}", flush=True)
+    print(f"{info['date']}  {info['cpu']} ({info['cores']} cores)  TF {info['tensorflow']}, Keras {info['keras']}",
+          flush=True)
     peak = matmul_peak()
     print(f"matmul 2048²: {json.dumps({k: round(v, 1) for k, v in peak.items()})} GFLOP/s", flush=True)
     results = {"machine": info, "rounds": rounds, "quick": args.quick, "peak": peak, "workloads": {}}

@@ -25,11 +25,12 @@ class Kerasact:
     def __init__(self, d: int, hidden: tuple, classes: int, seed: int, **switches) -> None:
         import kerasact
 
-        self.model = kerasact.build_model("multiclass", d, n_classes=classes, hidden=list(hidden), seed=seed, **switches)
+        self.model = kerasact.build_model("multiclass", d, n_classes=classes, hidden=list(hidden), seed=seed,
+                                          **switches)
         self.seed, self.data = seed, None
 
     def fit(self, X, y, epochs: int, batch_size: int, callbacks=()) -> None:
-        from kerasact import pipeline
+        from kerasact.runtime import pipeline
 
         if self.data is None or self.data[0] is not X or self.data[1] != batch_size:
             self.data = (X, batch_size, pipeline.fit_inputs(self.model, X, y, batch_size=batch_size, seed=self.seed))
@@ -54,7 +55,7 @@ class KerasactLossOnly(Kerasact):
     name = "(kerasact, loss only: no train metrics)"
 
     def __init__(self, d: int, hidden: tuple, classes: int, seed: int) -> None:
-        from kerasact import execution
+        from kerasact.runtime import execution
 
         super().__init__(d, hidden, classes, seed)
         execution.compile_model(self.model, optimizer=self.model.optimizer, loss=self.model.loss, metrics=[])

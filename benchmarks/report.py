@@ -35,7 +35,8 @@ def digits_table(rows: list[dict], target: float) -> str:
     ka = _find(rows, KA)["seconds"]
     return (f"### (c) digits: wall time to {target:.0%} test accuracy (build + train, median over seeds)\n\n"
             + _table(["contender", "seconds", "of which build + first epoch", "epochs", "reached", "it ÷ kerasact"],
-                     [[r["contender"], f"{r['seconds']:.2f}" if r["seconds"] else "not reached", f"{r['first_epoch']:.2f}",
+                     [[r["contender"], f"{r['seconds']:.2f}" if r["seconds"] else "not reached",
+                       f"{r['first_epoch']:.2f}",
                        f"{r['epochs']:g}" if r["epochs"] else "–", r["reached"], _ratio(r["seconds"], ka)]
                       for r in rows]) + "\n")
 
@@ -44,7 +45,8 @@ def latency_table(rows: list[dict]) -> str:
     ka = _find(rows, KA)["us"]
     return ("### (d) single-row prediction latency\n\n"
             + _table(["contender", "µs best (median)", "it ÷ kerasact"],
-                     [[r["contender"], f"{r['us']:,.0f} ({r['median_us']:,.0f})", _ratio(r["us"], ka)] for r in rows]) + "\n")
+                     [[r["contender"], f"{r['us']:,.0f} ({r['median_us']:,.0f})", _ratio(r["us"], ka)]
+                      for r in rows]) + "\n")
 
 
 def targets(results: dict) -> list[dict]:
@@ -69,7 +71,8 @@ def targets(results: dict) -> list[dict]:
     for i, (name, goal, lower) in enumerate(goals):
         best, median = out[0]["best"][i], out[1]["median"][i]
         met = best is not None and (best <= goal if lower else best >= goal)
-        rows.append({"target": name, "measured": best, "median": median, "goal": goal, "met": met, "lower_is_better": lower})
+        rows.append({"target": name, "measured": best, "median": median, "goal": goal, "met": met,
+                     "lower_is_better": lower})
     return rows
 
 
@@ -80,7 +83,8 @@ def targets_table(rows: list[dict]) -> str:
     def gap(r: dict) -> str:
         if r["met"] or r["measured"] is None:
             return "–"
-        return f"{r['measured'] / r['goal']:.2f}× over" if r["lower_is_better"] else f"{r['measured'] / r['goal']:.0%} of goal"
+        return (f"{r['measured'] / r['goal']:.2f}× over" if r["lower_is_better"]
+                else f"{r['measured'] / r['goal']:.0%} of goal")
 
     return "### targets (ratios within this run)\n\n" + _table(
         ["target", "best rounds", "median rounds", "goal", "met (best)", "gap"],
@@ -91,7 +95,8 @@ def targets_table(rows: list[dict]) -> str:
 def markdown(results: dict) -> str:
     m, p = results["machine"], results["peak"]
     head = (f"Run {m['date']} on {m['cpu']} ({m['cores']} cores, native bfloat16: {m['native_bfloat16']}); "
-            f"Python {m['python']}, TensorFlow {m['tensorflow']}, Keras {m['keras']}, scikit-learn {m['scikit-learn']}, "
+            f"Python {m['python']}, TensorFlow {m['tensorflow']}, Keras {m['keras']}, "
+            f"scikit-learn {m['scikit-learn']}, "
             f"PyTorch {m['torch'] or 'not installed'}. Load average {m['load_average_start'][0]:.1f} at start, "
             f"{m['load_average_end'][0]:.1f} at end (a shared machine is noisy: best of {results['rounds']} "
             f"round-robin rounds, median in brackets{'; QUICK run' if results['quick'] else ''}).\n\n"
@@ -100,7 +105,8 @@ def markdown(results: dict) -> str:
     from types import SimpleNamespace
 
     parts = [throughput_table(SimpleNamespace(**v["workload"]), v["rows"]) for v in results["workloads"].values()]
-    parts += [digits_table(results["digits"], 0.97), latency_table(results["latency"]), targets_table(results["targets"])]
+    parts += [digits_table(results["digits"], 0.97), latency_table(results["latency"]),
+              targets_table(results["targets"])]
     return head + "\n".join(parts)
 
 

@@ -1,4 +1,4 @@
-"""The measurements behind `kerasact.execution`'s rules (`bench.py --rules`).
+"""The measurements behind `kerasact.runtime.execution`'s rules (`bench.py --rules`).
 
 Each question trains the same kerasact model with one switch changed, round-robin, best of
 the rounds: steps per execution, the input pipeline, XLA, and bfloat16 by layer width and
@@ -11,15 +11,15 @@ import json
 import time
 from pathlib import Path
 
-from bench import Workload, WORKLOADS, machine, teacher_data
 from contenders import Kerasact
+from workloads import WORKLOADS, Workload, machine, teacher_data
 
 
 class _Numpy(Kerasact):
     """kerasact's model, fed numpy arrays through Keras's own adapter instead of the pipeline."""
 
     def fit(self, X, y, epochs, batch_size, callbacks=()):
-        from kerasact import execution
+        from kerasact.runtime import execution
 
         execution.configure(self.model, batch_size=batch_size, n_samples=len(X))
         self.model.fit(X, y, batch_size=batch_size, epochs=epochs, verbose=0)
@@ -29,7 +29,7 @@ class _PerEpoch(Kerasact):
     """kerasact's pipeline with one finite pass (and so one iterator) per epoch."""
 
     def fit(self, X, y, epochs, batch_size, callbacks=()):
-        from kerasact import execution, pipeline
+        from kerasact.runtime import execution, pipeline
 
         execution.configure(self.model, batch_size=batch_size, n_samples=len(X))
         if self.data is None:
@@ -78,7 +78,8 @@ def main(quick: bool, out: Path) -> dict:
         for batch in (32, 512):
             w = Workload("bf16", "", 4_096 if quick else 16_384, width, (width, width), 10, batch, 1)
             speed = _compare(w, {"float32": _ka(mixed_precision=False), "bfloat16": _ka(mixed_precision=True)}, rounds)
-            from kerasact import build_model, execution
+            from kerasact import build_model
+            from kerasact.runtime import execution
 
             flops = execution.flops_per_sample(build_model("multiclass", width, n_classes=10, hidden=[width, width]))
             found["bfloat16"][f"width {width}, batch {batch}"] = {"flops_per_sample": flops, **speed,
@@ -96,7 +97,8 @@ def _markdown(found: dict) -> str:
     lines = [f"Rules measured {found['machine']['date']} on {found['machine']['cpu']} "
              f"(best of {found['rounds']} rounds, samples/s).", ""]
     for key in ("steps_per_execution", "input"):
-        lines += [f"**{key}** (overhead-bound workload): " + ", ".join(f"{k} {v:,.0f}" for k, v in found[key].items()), ""]
+        lines += [f"**{key}** (overhead-bound workload): "
+                  + ", ".join(f"{k} {v:,.0f}" for k, v in found[key].items()), ""]
     for wkey, res in found["jit_compile"].items():
         lines += [f"**jit_compile** ({wkey}): " + ", ".join(f"{k} {v:,.0f}" for k, v in res.items()), ""]
     lines += ["**bfloat16 vs float32** (hidden (w, w), inputs w):", "",

@@ -1,8 +1,11 @@
 """kerasact: Keras model-building templates that pick the output layer and the loss from
 the problem type, so that they can never disagree.
 
-Names are loaded on first use (PEP 562), so `import kerasact.reference` or
-`kerasact.data` stays free of TensorFlow, and `import kerasact` itself is instant.
+Names are loaded on first use (PEP 562), so `import kerasact` is instant and
+`kerasact.reference`, `kerasact.data`, `kerasact.activations` and `kerasact.plots` stay
+free of TensorFlow. The subpackages, in import order (each imports only those before it):
+`activations`, `data`, `plots`, `reference`, `problems`, `inputs`, `diagnose`, `runtime`,
+`model`, `training`, `testing`, `cli`.
 
 Example:
     >>> import kerasact
@@ -16,36 +19,30 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-# public name -> module that defines it
+# public name -> the subpackage whose face exports it
 _EXPORTS: dict[str, str] = {
-    "HEADS": "heads", "Head": "heads", "LossOption": "heads", "get_head": "heads",
-    "ModelSpec": "spec",
-    "build_model": "builders", "build_from_spec": "builders", "dense_stack": "builders",
-    "ModelHead": "inference", "head_of": "inference", "predict": "inference",
-    "OPTIMIZERS": "optimizers",
-    "Target": "targets", "infer_problem": "targets",
-    "save_model": "saving", "load_model": "saving",
-    "validate": "validation",
-    "lint": "linting", "Finding": "linting", "LintWarning": "linting", "fold_linear": "collapse",
-    "check_gradients": "gradcheck", "GradientReport": "gradcheck",
+    "HEADS": "problems", "Head": "problems", "LossOption": "problems", "get_head": "problems",
+    "ModelHead": "problems", "head_of": "problems", "Target": "problems", "infer_problem": "problems",
+    "validate": "inputs",
+    "lint": "diagnose", "Finding": "diagnose", "LintWarning": "diagnose", "fold_linear": "diagnose",
+    "check_gradients": "diagnose", "GradientReport": "diagnose",
+    "Execution": "runtime", "predict": "runtime",
+    "ModelSpec": "model", "build_model": "model", "build_from_spec": "model", "dense_stack": "model",
+    "OPTIMIZERS": "model", "save_model": "model", "load_model": "model",
     "train": "training", "TrainResult": "training",
-    "Execution": "execution",
 }
-_ALIASES = {"get_head": "get"}
-_SUBMODULES = ("activations", "data", "plots", "reference", "heads", "spec", "builders", "runs",
-               "gradcheck", "testing", "linting", "collapse", "training", "tblog",
-               "execution", "serving", "pipeline", "preprocessing", "evaluation", "callbacks")
+_SUBPACKAGES = ("activations", "data", "plots", "reference", "problems", "inputs", "diagnose", "runtime",
+                "model", "training", "testing", "cli")
 
-__all__ = sorted([*_EXPORTS, "activations"])
+__all__ = sorted([*_EXPORTS, *_SUBPACKAGES])
 
 
 def __getattr__(name: str) -> Any:
     if name in _EXPORTS:
-        module = importlib.import_module(f"kerasact.{_EXPORTS[name]}")
-        value = getattr(module, _ALIASES.get(name, name))
+        value = getattr(importlib.import_module(f"kerasact.{_EXPORTS[name]}"), name)
         globals()[name] = value  # cache: later lookups skip __getattr__
         return value
-    if name in _SUBMODULES:
+    if name in _SUBPACKAGES:
         return importlib.import_module(f"kerasact.{name}")
     raise AttributeError(f"module 'kerasact' has no attribute {name!r}")
 
@@ -55,18 +52,23 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # static view of the same surface for type checkers and IDEs
-    from kerasact import activations
-    from kerasact.builders import build_from_spec, build_model, dense_stack
-    from kerasact.execution import Execution
-    from kerasact.collapse import fold_linear
-    from kerasact.gradcheck import GradientReport, check_gradients
-    from kerasact.heads import HEADS, Head, LossOption
-    from kerasact.heads import get as get_head
-    from kerasact.inference import ModelHead, head_of, predict
-    from kerasact.linting import Finding, LintWarning, lint
-    from kerasact.optimizers import OPTIMIZERS
-    from kerasact.saving import load_model, save_model
-    from kerasact.spec import ModelSpec
-    from kerasact.targets import Target, infer_problem
+    from kerasact import (
+        activations,
+        cli,
+        data,
+        diagnose,
+        inputs,
+        model,
+        plots,
+        problems,
+        reference,
+        runtime,
+        testing,
+        training,
+    )
+    from kerasact.diagnose import Finding, GradientReport, LintWarning, check_gradients, fold_linear, lint
+    from kerasact.inputs import validate
+    from kerasact.model import OPTIMIZERS, ModelSpec, build_from_spec, build_model, dense_stack, load_model, save_model
+    from kerasact.problems import HEADS, Head, LossOption, ModelHead, Target, get_head, head_of, infer_problem
+    from kerasact.runtime import Execution, predict
     from kerasact.training import TrainResult, train
-    from kerasact.validation import validate

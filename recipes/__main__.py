@@ -15,13 +15,14 @@ RECIPES = {"regression": regression, "binary": binary, "multiclass": multiclass}
 
 def main(logdir: str = "runs", quick: bool = False) -> list[dict]:
     results = []
-    for name, recipe in RECIPES.items():
+    for recipe in RECIPES.values():
         started = time.perf_counter()
         out = recipe.main(logdir=logdir, quick=quick, verbose=0)
         out["seconds"] = time.perf_counter() - started
         results.append(out)
     print("\nSummary (test set)")
-    print(f"{'recipe':<11} {'metric':<9} {'kerasact':>9} {'baseline':>9} {'target met':>10} {'seconds':>8}  run directory")
+    print(f"{'recipe':<11} {'metric':<9} {'kerasact':>9} {'baseline':>9} {'target met':>10} {'seconds':>8}  "
+          "run directory")
     for r in results:
         print(f"{r['recipe']:<11} {r['metric']:<9} {r['value']:9.4f} {r['baseline']:9.4f} "
               f"{'yes' if r['passed'] else 'NO':>10} {r['seconds']:8.1f}  {r['run_dir']}")

@@ -19,7 +19,9 @@ import sys
 
 import numpy as np
 
-from kerasact import activations, cli, plots, reference, runs
+from kerasact import activations, plots, reference
+from kerasact.cli import recipe
+from kerasact.training import runs
 
 X_RANGE = (-5.0, 5.0)
 N_POINTS = 401  # grid for the plots
@@ -86,5 +88,5 @@ def main(seed: int = 0, logdir: str = "runs", quick: bool = False) -> dict:
 
 
 if __name__ == "__main__":
-    args = cli.concept_parser(__doc__, quick_help="fewer derivative check points").parse_args()
+    args = recipe.concept_parser(__doc__, quick_help="fewer derivative check points").parse_args()
     sys.exit(0 if main(args.seed, args.logdir, args.quick)["passed"] else 1)

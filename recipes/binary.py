@@ -19,7 +19,9 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 import kerasact
-from kerasact import cli, data
+from kerasact import data
+from kerasact.cli import recipe
+from kerasact.runtime import seed_everything
 from kerasact.training import train
 
 EPOCHS = 300
@@ -33,11 +35,11 @@ PATIENCE = 20
 TARGET_ACCURACY = 0.97
 
 
-def main(epochs: int = EPOCHS, batch_size: int = BATCH_SIZE, hidden=tuple(cli.parse_hidden(HIDDEN)),
+def main(epochs: int = EPOCHS, batch_size: int = BATCH_SIZE, hidden=tuple(recipe.parse_hidden(HIDDEN)),
          activation: str = ACTIVATION,
          lr: float = LEARNING_RATE, seed: int = 0, logdir: str | None = "runs", quick: bool = False,
          verbose: int | str = "auto") -> dict:
-    cli.seed_everything(seed)
+    seed_everything(seed)
 
     """
     ## Prepare the data
@@ -73,12 +75,13 @@ def main(epochs: int = EPOCHS, batch_size: int = BATCH_SIZE, hidden=tuple(cli.pa
     base_acc = baseline.score(s.X_test, s.y_test.ravel())
     acc = result.metrics["accuracy"]
     passed = acc >= TARGET_ACCURACY and acc >= base_acc
-    rows = [cli.Row("accuracy", acc, base_acc, "LogisticRegression", f">= {TARGET_ACCURACY}", passed),
-            cli.Row("roc_auc", result.metrics["roc_auc"])]
-    cli.report("Breast cancer (binary)", rows, result.run_dir)
+    rows = [recipe.Row("accuracy", acc, base_acc, "LogisticRegression", f">= {TARGET_ACCURACY}", passed),
+            recipe.Row("roc_auc", result.metrics["roc_auc"])]
+    recipe.report("Breast cancer (binary)", rows, result.run_dir)
     return {"recipe": "binary", "metric": "accuracy", "value": acc, "baseline": base_acc,
             "passed": passed, "run_dir": result.run_dir, "result": result}
 
 
 if __name__ == "__main__":
-    cli.run(main, __doc__, epochs=EPOCHS, batch_size=BATCH_SIZE, hidden=HIDDEN, activation=ACTIVATION, lr=LEARNING_RATE)
+    recipe.run(main, __doc__, epochs=EPOCHS, batch_size=BATCH_SIZE, hidden=HIDDEN, activation=ACTIVATION,
+               lr=LEARNING_RATE)

@@ -22,7 +22,8 @@ import sys
 
 import numpy as np
 
-from kerasact import plots, reference, runs
+from kerasact import plots, reference
+from kerasact.training import runs
 
 START = (-3.0, 4.0)
 STEPS = 100

@@ -17,7 +17,9 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 import kerasact
-from kerasact import cli, data
+from kerasact import data
+from kerasact.cli import recipe
+from kerasact.runtime import seed_everything
 from kerasact.training import train
 
 EPOCHS = 300
@@ -31,11 +33,11 @@ PATIENCE = 30
 TARGET_ACCURACY = 0.97
 
 
-def main(epochs: int = EPOCHS, batch_size: int = BATCH_SIZE, hidden=tuple(cli.parse_hidden(HIDDEN)),
+def main(epochs: int = EPOCHS, batch_size: int = BATCH_SIZE, hidden=tuple(recipe.parse_hidden(HIDDEN)),
          activation: str = ACTIVATION,
          lr: float = LEARNING_RATE, seed: int = 0, logdir: str | None = "runs", quick: bool = False,
          verbose: int | str = "auto") -> dict:
-    cli.seed_everything(seed)
+    seed_everything(seed)
 
     """
     ## Prepare the data
@@ -67,11 +69,12 @@ def main(epochs: int = EPOCHS, batch_size: int = BATCH_SIZE, hidden=tuple(cli.pa
     base_acc = baseline.score(s.X_test, s.y_test)
     acc = result.metrics["accuracy"]
     passed = acc >= TARGET_ACCURACY
-    rows = [cli.Row("accuracy", acc, base_acc, "LogisticRegression", f">= {TARGET_ACCURACY}", passed)]
-    cli.report("Digits (multi-class)", rows, result.run_dir)
+    rows = [recipe.Row("accuracy", acc, base_acc, "LogisticRegression", f">= {TARGET_ACCURACY}", passed)]
+    recipe.report("Digits (multi-class)", rows, result.run_dir)
     return {"recipe": "multiclass", "metric": "accuracy", "value": acc, "baseline": base_acc,
             "passed": passed, "run_dir": result.run_dir, "result": result}
 
 
 if __name__ == "__main__":
-    cli.run(main, __doc__, epochs=EPOCHS, batch_size=BATCH_SIZE, hidden=HIDDEN, activation=ACTIVATION, lr=LEARNING_RATE)
+    recipe.run(main, __doc__, epochs=EPOCHS, batch_size=BATCH_SIZE, hidden=HIDDEN, activation=ACTIVATION,
+               lr=LEARNING_RATE)

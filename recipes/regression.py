@@ -16,7 +16,9 @@ import numpy as np
 from sklearn.linear_model import LinearRegression
 
 import kerasact
-from kerasact import cli, data
+from kerasact import data
+from kerasact.cli import recipe
+from kerasact.runtime import seed_everything
 from kerasact.training import train
 
 EPOCHS = 500
@@ -30,11 +32,11 @@ VAL_SIZE, TEST_SIZE = 0.1, 0.2
 PATIENCE = 30
 
 
-def main(epochs: int = EPOCHS, batch_size: int = BATCH_SIZE, hidden=tuple(cli.parse_hidden(HIDDEN)),
+def main(epochs: int = EPOCHS, batch_size: int = BATCH_SIZE, hidden=tuple(recipe.parse_hidden(HIDDEN)),
          activation: str = ACTIVATION,
          lr: float = LEARNING_RATE, seed: int = 0, logdir: str | None = "runs", quick: bool = False,
          verbose: int | str = "auto") -> dict:
-    cli.seed_everything(seed)
+    seed_everything(seed)
 
     """
     ## Prepare the data
@@ -70,13 +72,15 @@ def main(epochs: int = EPOCHS, batch_size: int = BATCH_SIZE, hidden=tuple(cli.pa
     base_r2 = baseline.score(s.X_test, s.y_test)
     r2 = result.metrics["r2"]
     passed = r2 >= base_r2
-    rows = [cli.Row("r2", r2, base_r2, "LinearRegression", ">= baseline", passed),
-            cli.Row("mae", result.metrics["mae"], float(np.mean(np.abs(baseline.predict(s.X_test) - s.y_test.ravel()))),
+    rows = [recipe.Row("r2", r2, base_r2, "LinearRegression", ">= baseline", passed),
+            recipe.Row("mae", result.metrics["mae"],
+                    float(np.mean(np.abs(baseline.predict(s.X_test) - s.y_test.ravel()))),
                     "LinearRegression")]
-    cli.report("Diabetes (regression)", rows, result.run_dir)
+    recipe.report("Diabetes (regression)", rows, result.run_dir)
     return {"recipe": "regression", "metric": "r2", "value": r2, "baseline": base_r2,
             "passed": passed, "run_dir": result.run_dir, "result": result}
 
 
 if __name__ == "__main__":
-    cli.run(main, __doc__, epochs=EPOCHS, batch_size=BATCH_SIZE, hidden=HIDDEN, activation=ACTIVATION, lr=LEARNING_RATE)
+    recipe.run(main, __doc__, epochs=EPOCHS, batch_size=BATCH_SIZE, hidden=HIDDEN, activation=ACTIVATION,
+               lr=LEARNING_RATE)

@@ -21,7 +21,10 @@ import keras
 import numpy as np
 
 import kerasact
-from kerasact import cli, data, plots, runs, tblog
+from kerasact import data, plots
+from kerasact.cli import recipe
+from kerasact.runtime import seed_everything
+from kerasact.training import runs, tensorboard
 
 EPOCHS = 100
 QUICK_EPOCHS = 10  # ~130 Adam steps already put the boundary within a degree or two
@@ -43,7 +46,7 @@ def learned_boundary(model: keras.Model) -> float:
 
 def main(epochs: int = EPOCHS, lr: float = LEARNING_RATE, seed: int = 0, logdir: str = "runs",
          quick: bool = False, verbose: int | str = 0) -> dict:
-    cli.seed_everything(seed)
+    seed_everything(seed)
     run_dir = runs.new_run_dir(logdir, "threshold")
 
     """
@@ -86,20 +89,21 @@ def main(epochs: int = EPOCHS, lr: float = LEARNING_RATE, seed: int = 0, logdir:
         plots.save_png(fig, run_dir / f"{name}.png")
     metrics = {"boundary_c": boundary, "error_c": abs(boundary - THRESHOLD_C),
                "test_accuracy": accuracy}
-    tblog.log_run_summary(run_dir, {"epochs": epochs, "learning_rate": lr, "seed": seed},
+    tensorboard.log_run_summary(run_dir, {"epochs": epochs, "learning_rate": lr, "seed": seed},
                           metrics, figures)
     runs.write_json(run_dir / "metrics.json", {
         **metrics, "threshold_c": THRESHOLD_C, "tolerance_c": TOLERANCE_C, "passed": passed,
         "epochs": epochs, "learning_rate": lr, "seed": seed, "final_loss": history["loss"][-1],
         "versions": runs.library_versions()})
     target = f"{THRESHOLD_C:g} ± {TOLERANCE_C:g}"
-    cli.report("One-neuron threshold", [cli.Row("boundary °C", boundary, target=target,
+    recipe.report("One-neuron threshold", [recipe.Row("boundary °C", boundary, target=target,
                                                 passed=passed)], run_dir)
     return {"recipe": "threshold", "metric": "boundary_c", "value": boundary, "passed": passed,
             "run_dir": run_dir, "test_accuracy": accuracy, "model": model}
 
 
 if __name__ == "__main__":
-    args = cli.concept_parser(__doc__, epochs=EPOCHS, lr=LEARNING_RATE, quick_help=f"{QUICK_EPOCHS} epochs").parse_args()
+    args = recipe.concept_parser(__doc__, epochs=EPOCHS, lr=LEARNING_RATE,
+                                 quick_help=f"{QUICK_EPOCHS} epochs").parse_args()
     out = main(args.epochs, args.lr, args.seed, args.logdir, args.quick, verbose=2)
     sys.exit(0 if out["passed"] else 1)

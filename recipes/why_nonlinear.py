@@ -22,8 +22,12 @@ import keras
 import numpy as np
 
 import kerasact
-from kerasact import cli, collapse, data, plots, runs, tblog
-from kerasact.linting import LintWarning
+from kerasact import data, plots
+from kerasact.cli import recipe
+from kerasact.diagnose import collapse
+from kerasact.diagnose.linting import LintWarning
+from kerasact.runtime import seed_everything
+from kerasact.training import runs, tensorboard
 
 EPOCHS = 30
 QUICK_EPOCHS = 8  # circles are easy for ReLU units: 8 epochs already clear the bar
@@ -39,7 +43,7 @@ FOLD_TOLERANCE = 1e-5
 
 def main(epochs: int = EPOCHS, lr: float = LEARNING_RATE, seed: int = 0, logdir: str = "runs",
          quick: bool = False, verbose: int | str = 0) -> dict:
-    cli.seed_everything(seed)
+    seed_everything(seed)
     run_dir = runs.new_run_dir(logdir, "why_nonlinear")
     epochs = QUICK_EPOCHS if quick else epochs
 
@@ -110,18 +114,18 @@ def main(epochs: int = EPOCHS, lr: float = LEARNING_RATE, seed: int = 0, logdir:
     metrics = {"linear_accuracy": accuracy["linear"], "relu_accuracy": accuracy["relu"],
                "params_before_fold": plan.params_before, "params_after_fold": plan.params_after,
                "fold_max_abs_diff": fold_error}
-    tblog.log_run_summary(run_dir, {"epochs": epochs, "learning_rate": lr, "seed": seed,
+    tensorboard.log_run_summary(run_dir, {"epochs": epochs, "learning_rate": lr, "seed": seed,
                                     "hidden": str(HIDDEN_UNITS)}, metrics, figures)
     runs.write_json(run_dir / "metrics.json", {
         **metrics, "dense_layers_after_fold": dense_after, "lint": lint_messages,
         "passed": passed, "epochs": epochs, "learning_rate": lr, "seed": seed,
         "dataset": DATASET, "versions": runs.library_versions()})
-    cli.report("Why non-linear", [
-        cli.Row("acc linear", accuracy["linear"], target=f"< {LINEAR_AT_MOST}",
+    recipe.report("Why non-linear", [
+        recipe.Row("acc linear", accuracy["linear"], target=f"< {LINEAR_AT_MOST}",
                 passed=accuracy["linear"] < LINEAR_AT_MOST),
-        cli.Row("acc relu", accuracy["relu"], target=f">= {RELU_AT_LEAST}",
+        recipe.Row("acc relu", accuracy["relu"], target=f">= {RELU_AT_LEAST}",
                 passed=accuracy["relu"] >= RELU_AT_LEAST),
-        cli.Row("fold diff", fold_error, target=f"<= {FOLD_TOLERANCE:g}",
+        recipe.Row("fold diff", fold_error, target=f"<= {FOLD_TOLERANCE:g}",
                 passed=fold_error <= FOLD_TOLERANCE)], run_dir)
     return {"recipe": "why_nonlinear", "metric": "relu_accuracy", "value": accuracy["relu"],
             "passed": passed, "run_dir": run_dir, **metrics, "lint": lint_messages,
@@ -129,6 +133,7 @@ def main(epochs: int = EPOCHS, lr: float = LEARNING_RATE, seed: int = 0, logdir:
 
 
 if __name__ == "__main__":
-    args = cli.concept_parser(__doc__, epochs=EPOCHS, lr=LEARNING_RATE, quick_help=f"{QUICK_EPOCHS} epochs").parse_args()
+    args = recipe.concept_parser(__doc__, epochs=EPOCHS, lr=LEARNING_RATE,
+                                 quick_help=f"{QUICK_EPOCHS} epochs").parse_args()
     out = main(args.epochs, args.lr, args.seed, args.logdir, args.quick, verbose=2)
     sys.exit(0 if out["passed"] else 1)

@@ -7,9 +7,9 @@ import sys
 
 import pytest
 
-LIGHT = ["kerasact", "kerasact.data", "kerasact.datasets", "kerasact.splits", "kerasact.labels",
-         "kerasact.plots", "kerasact.concept_plots", "kerasact.reference", "kerasact.activations",
-         "kerasact.testing", "kerasact.cli"]
+LIGHT = ["kerasact", "kerasact.data", "kerasact.data._datasets", "kerasact.data._splits", "kerasact.data._labels",
+         "kerasact.plots", "kerasact.plots._concepts", "kerasact.reference", "kerasact.activations",
+         "kerasact.testing", "kerasact.cli", "kerasact.cli.recipe", "kerasact.cli.main", "kerasact.training.runs"]
 
 
 @pytest.mark.parametrize("module", LIGHT)

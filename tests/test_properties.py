@@ -10,7 +10,8 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from kerasact import HEADS, OPTIMIZERS, activations, build_model, heads, head_of, predict, validate
+from kerasact import HEADS, OPTIMIZERS, activations, build_model, head_of, predict, validate
+from kerasact.problems import heads
 from kerasact.training import train
 
 FAST = settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture], derandomize=True)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from kerasact.tblog import read_plugin_tags, read_scalars
+from kerasact.training.tensorboard import read_plugin_tags, read_scalars
 from recipes.__main__ import RECIPES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,9 +40,11 @@ def test_recipe_reaches_its_target_at_full_settings(name):
 
 def test_recipe_command_line(tmp_path):
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-    cmd = [sys.executable, "-m", "recipes.binary", "--quick", "--logdir", str(tmp_path), "--hidden", "8:tanh,4", "--lr", "0.01"]
+    cmd = [sys.executable, "-m", "recipes.binary", "--quick", "--logdir", str(tmp_path), "--hidden", "8:tanh,4",
+           "--lr", "0.01"]
     run = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=env, timeout=300)
     assert run.returncode == 0, run.stderr[-2000:]
     assert "tensorboard --logdir" in run.stdout and "accuracy" in run.stdout
-    bad = subprocess.run(cmd[:3] + ["--hidden", "8:relux"], cwd=ROOT, capture_output=True, text=True, env=env, timeout=120)
+    bad = subprocess.run(cmd[:3] + ["--hidden", "8:relux"], cwd=ROOT, capture_output=True, text=True, env=env,
+                         timeout=120)
     assert bad.returncode == 2 and "relux" in bad.stderr

@@ -1,0 +1,178 @@
+"""The factory functions: `dense_stack` (the hidden part) and `build_model` (a compiled MLP
+whose output layer, loss and metrics come from one row of the head table)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Sequence
+from typing import Any
+
+import keras
+
+from kerasact.diagnose.linting import warn
+from kerasact.model import layers as preprocessing
+from kerasact.model import optimizers
+from kerasact.model.spec import HiddenLayer, ModelSpec
+from kerasact.runtime import execution
+
+# Initializers an activation needs to behave as designed; everything else uses Keras's
+# default (Glorot uniform). SELU only self-normalises with LeCun-normal weights.
+_INITIALIZER = {"selu": keras.initializers.LecunNormal}
+
+
+def _initializer(activation: str, seed: int | None) -> keras.initializers.Initializer:
+    return _INITIALIZER.get(activation, keras.initializers.GlorotUniform)(seed=seed)
+
+
+def _seed(seed: int | None, offset: int) -> int | None:
+    # Each layer gets its own seed so that two layers of equal shape differ.
+    return None if seed is None else seed + offset
+
+
+def dense_stack(
+    hidden: Sequence[HiddenLayer] = (64, 32),
+    activation: str = "relu",
+    *,
+    dropout: float = 0.0,
+    l2: float = 0.0,
+    batch_norm: bool = False,
+    seed: int | None = None,
+) -> list[keras.layers.Layer]:
+    """The hidden part of an MLP as a list of layers, to compose into any model.
+
+    Each entry of `hidden` becomes `Dense(width, activation)`; with `batch_norm` it is
+    `Dense(width, no bias) → BatchNormalization → Activation`, and with `dropout > 0`
+    a `Dropout` follows.
+
+    Args:
+        hidden: widths, or `(width, activation)` pairs for per-layer activations.
+        activation: activation for bare widths (any name of `kerasact.activations`).
+        dropout: dropout rate after every hidden layer, in [0, 1).
+        l2: L2 penalty on every kernel.
+        batch_norm: insert BatchNormalization before each activation.
+        seed: seeds initializers and dropout.
+
+    Returns:
+        A list of Keras layers.
+
+    Example:
+        >>> layers = dense_stack([(25, "linear"), (15, "relu")])
+        >>> model = keras.Sequential([keras.Input((4,)), *layers, keras.layers.Dense(1)])
+    """
+    spec = ModelSpec("regression", 1, hidden=tuple(hidden), activation=activation,
+                     dropout=dropout, l2=l2, batch_norm=batch_norm, seed=seed)
+    return _stack(spec)
+
+
+def _stack(spec: ModelSpec) -> list[keras.layers.Layer]:
+    regularizer = keras.regularizers.L2(spec.l2) if spec.l2 else None
+    layers: list[keras.layers.Layer] = []
+    for i, (width, act) in enumerate(spec.hidden):
+        dense = keras.layers.Dense(
+            width,
+            activation=None if spec.batch_norm else act,
+            use_bias=not spec.batch_norm,  # BatchNormalization's beta replaces the bias
+            kernel_initializer=_initializer(act, _seed(spec.seed, i)),
+            kernel_regularizer=regularizer,
+        )
+        layers.append(dense)
+        if spec.batch_norm:
+            layers += [keras.layers.BatchNormalization(), keras.layers.Activation(act)]
+        if spec.dropout:
+            layers.append(keras.layers.Dropout(spec.dropout, seed=_seed(spec.seed, 1000 + i)))
+    return layers
+
+
+def build_model(
+    problem: str,
+    input_dim: int,
+    *,
+    n_classes: int | None = None,
+    n_outputs: int | None = None,
+    hidden: Sequence[HiddenLayer] = (64, 32),
+    activation: str = "relu",
+    normalize: Any = None,
+    normalize_target: Any = None,
+    strategy: Any = None,
+    **options: Any,
+) -> keras.Sequential:
+    """Build a compiled MLP for a problem type, ready for `fit`.
+
+    The output layer, the loss and the metrics come from `kerasact.HEADS[problem]`.
+
+    Args:
+        problem: `"regression"`, `"binary"`, `"multiclass"` or `"multilabel"`.
+        input_dim: number of input features.
+        n_classes: number of classes (multiclass; binary implies 2).
+        n_outputs: regression targets (default 1) or multilabel labels.
+        hidden: widths, or `(width, activation)` pairs.
+        activation: hidden activation for bare widths.
+        normalize: `True` or the training features: the first layer is a
+            `keras.layers.Normalization`, so the saved model carries its own preprocessing.
+            With `True`, `kerasact.train` adapts it on its training split only.
+        normalize_target: regression only, `True` or the training targets: an inverted
+            Normalization after the head, so the network fits standardised targets and
+            the model still outputs them in their own units.
+        strategy: a `tf.distribute.Strategy`; the model is built and compiled in its scope.
+        **options: any other `ModelSpec` field: `dropout`, `l2`, `batch_norm`,
+            `optimizer`, `learning_rate`, `loss`, `logits`, `metrics`, `seed`.
+
+    Returns:
+        A compiled `keras.Sequential`.
+
+    Example:
+        >>> model = build_model("binary", input_dim=30, hidden=[25, 15], activation="sigmoid")
+        >>> [layer.units for layer in model.layers]
+        [25, 15, 1]
+    """
+    # Each may be the spec's flag (True/False) or the training data to adapt on now.
+    spec = ModelSpec(problem, input_dim, n_classes=n_classes, n_outputs=n_outputs, hidden=hidden,
+                     activation=activation, normalize=_wanted(normalize),
+                     normalize_target=_wanted(normalize_target), **options)
+    return build_from_spec(spec, normalize=normalize, normalize_target=normalize_target, strategy=strategy)
+
+
+def _wanted(flag_or_data: Any) -> bool:
+    return flag_or_data is not None and flag_or_data is not False
+
+
+def build_from_spec(spec: ModelSpec, *, normalize: Any = None, normalize_target: Any = None,
+                    strategy: Any = None) -> keras.Sequential:
+    """Build and compile the model a `ModelSpec` describes (see `build_model`).
+
+    Example:
+        >>> build_from_spec(ModelSpec.load("model.toml"))  # doctest: +SKIP
+    """
+    head = spec.head
+    loss_name, option = head.loss_option(spec.loss)
+    scope = strategy.scope() if strategy is not None else contextlib.nullcontext()
+    with scope:
+        layers: list[keras.layers.Layer] = [keras.Input(shape=(spec.input_dim,))]
+        if spec.normalize:  # data given now is adapted on now; else train() adapts it
+            layers.append(preprocessing.input_layer(_data_or_true(normalize), spec.input_dim))
+        layers += _stack(spec)
+        out_activation = "linear" if spec.logits else head.activation
+        layers.append(keras.layers.Dense(
+            spec.output_units,
+            activation=out_activation,
+            kernel_initializer=_initializer(out_activation, _seed(spec.seed, len(spec.hidden))),
+            kernel_regularizer=keras.regularizers.L2(spec.l2) if spec.l2 else None,
+            name=f"{head.name}_head",
+        ))
+        if spec.normalize_target:
+            layers.append(preprocessing.target_layer(_data_or_true(normalize_target), spec.output_units))
+        model = keras.Sequential(layers, name=f"kerasact_{head.name}")
+        execution.compile_model(  # model.compile plus the measured execution settings
+            model, spec,
+            optimizer=optimizers.get(spec.optimizer, spec.learning_rate),
+            loss=option.make(spec.logits),
+            metrics=head.metrics(spec.logits, option.labels) + list(spec.metrics),
+        )
+    # Valid options can still make a model that cannot learn (a linear hidden layer, a
+    # saturating stack): say so now, as a LintWarning, rather than after training.
+    warn(model)
+    return model
+
+
+def _data_or_true(value: Any) -> Any:
+    return True if value is None or isinstance(value, bool) else value

@@ -1,0 +1,224 @@
+"""`ModelSpec`: a validated, frozen description of a kerasact model, readable from and
+writable to TOML or JSON, so the same model can be built from keyword arguments or a file."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import keras
+from keras.src.metrics import ALL_OBJECTS_DICT  # Keras's registry of metric names: no public accessor
+
+from kerasact import activations
+from kerasact.model import optimizers
+from kerasact.problems import heads
+from kerasact.runtime import execution
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+HiddenLayer = int | tuple[int, str] | list
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Everything `build_model` needs, checked once when the spec is made.
+
+    Example:
+        >>> spec = ModelSpec("binary", input_dim=30, hidden=[(25, "relu"), 15])
+        >>> spec.hidden
+        ((25, 'relu'), (15, 'relu'))
+    """
+
+    problem: str                                  # a key of kerasact.HEADS (aliases accepted)
+    input_dim: int                                # number of input features
+    n_classes: int | None = None                  # classes (binary, multiclass)
+    n_outputs: int | None = None                  # regression targets / multilabel labels
+    hidden: tuple = (64, 32)                      # widths, or (width, activation) pairs
+    activation: str = "relu"                      # hidden activation for bare widths
+    dropout: float = 0.0                          # dropout rate after each hidden layer
+    l2: float = 0.0                               # L2 penalty on every kernel
+    batch_norm: bool = False                      # BatchNormalization before each hidden activation
+    optimizer: str = "adam"                       # any keras.optimizers name
+    learning_rate: float | None = None            # None: the optimizer's default
+    loss: str | None = None                       # None: the head's default loss
+    logits: bool = False                          # linear output + from_logits loss (stable form)
+    metrics: tuple[str, ...] = ()                 # extra Keras metrics beyond the head's
+    normalize: bool = False                       # Normalization of the inputs, adapted on training X
+    normalize_target: bool = False                # regression: learn standardised y, output y's units
+    seed: int | None = None                       # seeds every initializer and dropout layer
+    steps_per_execution: int | None = None        # batches per compiled call; None: measured rule
+    jit_compile: bool | None = None               # XLA; None: measured rule (off on CPU)
+    mixed_precision: bool | None = None           # bfloat16 hidden layers; None: measured rule
+    output_units: int = field(init=False, repr=False, compare=False, default=0)
+
+    def __post_init__(self) -> None:
+        head = heads.get(self.problem)
+        _set(self, "problem", head.name)
+        _check_int(self.input_dim, "input_dim", low=1)
+        if self.n_classes is not None and self.n_outputs is not None and self.n_classes != self.n_outputs:
+            raise ValueError(f"n_classes={self.n_classes} and n_outputs={self.n_outputs} disagree; give one.")
+        count = self.n_classes if self.n_classes is not None else self.n_outputs
+        _set(self, "output_units", head.units(count))
+        _set(self, "activation", _dense_activation(self.activation, "activation").name)
+        _set(self, "hidden", _normalise_hidden(self.hidden, self.activation))
+        _check_float(self.dropout, "dropout", low=0.0, high=1.0, high_open=True)
+        _check_float(self.l2, "l2", low=0.0)
+        if not isinstance(self.batch_norm, bool):
+            raise TypeError(f"batch_norm must be True or False; got {self.batch_norm!r}.")
+        _set(self, "optimizer", optimizers.resolve(self.optimizer))
+        if self.learning_rate is not None:
+            _check_float(self.learning_rate, "learning_rate", low=0.0, low_open=True)
+        _set(self, "loss", head.loss_option(self.loss)[0])
+        if not isinstance(self.logits, bool):
+            raise TypeError(f"logits must be True or False; got {self.logits!r}.")
+        if self.logits and not head.probabilistic:
+            probabilistic = sorted(name for name, row in heads.HEADS.items() if row.probabilistic)
+            raise ValueError(f"logits=True applies to probability heads {probabilistic}; "
+                             f"problem={head.name!r} already has a linear output.")
+        if self.normalize_target and head.probabilistic:
+            raise ValueError("normalize_target=True applies to linear-output heads; "
+                             f"problem={head.name!r} outputs probabilities.")
+        if isinstance(self.metrics, str):
+            raise TypeError(f"metrics must be a list of names; got the string {self.metrics!r}.")
+        _set(self, "metrics", tuple(_check_metric(m) for m in self.metrics))
+        if self.seed is not None:
+            _check_int(self.seed, "seed", low=0)
+        execution.validate(self)
+
+    @property
+    def head(self) -> heads.Head:
+        return heads.HEADS[self.problem]
+
+    # -- round trip ----------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict of the init fields; None values are left out (TOML has no null)."""
+        out = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.init and value is not None:
+                out[f.name] = ([list(h) for h in value] if f.name == "hidden"
+                               else list(value) if isinstance(value, tuple) else value)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ModelSpec:
+        """Build a spec from a dict, refusing unknown keys with the list of valid ones."""
+        if not isinstance(data, dict):
+            raise TypeError(f"A model spec must be a table/object of keys; got {type(data).__name__}.")
+        valid = [f.name for f in fields(cls) if f.init]
+        unknown = sorted(set(data) - set(valid))
+        if unknown:
+            raise ValueError(f"Unknown key(s) {unknown} in model spec. Valid keys: {valid}.")
+        return cls(**data)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
+
+    def to_toml(self) -> str:
+        return "".join(f"{key} = {_toml_value(value)}\n" for key, value in self.to_dict().items())
+
+    @classmethod
+    def load(cls, path: str | Path) -> ModelSpec:
+        """Read a spec from a `.toml` or `.json` file.
+
+        Example:
+            >>> ModelSpec.load("model.toml")  # doctest: +SKIP
+        """
+        path = Path(path)
+        readers = {".toml": lambda text: tomllib.loads(text), ".json": json.loads}
+        if path.suffix not in readers:
+            raise ValueError(f"Spec file {str(path)!r} must end in one of {sorted(readers)}.")
+        try:
+            data = readers[path.suffix](path.read_text())
+        except (tomllib.TOMLDecodeError, json.JSONDecodeError) as err:
+            raise ValueError(f"Spec file {str(path)!r} is not valid {path.suffix[1:].upper()}: {err}") from None
+        return cls.from_dict(data)
+
+    def save(self, path: str | Path) -> Path:
+        path = Path(path)
+        writers = {".toml": self.to_toml, ".json": self.to_json}
+        if path.suffix not in writers:
+            raise ValueError(f"Spec file {str(path)!r} must end in one of {sorted(writers)}.")
+        path.write_text(writers[path.suffix]())
+        return path
+
+    def replace(self, **changes: Any) -> ModelSpec:
+        return dataclasses.replace(self, **changes)
+
+
+def _set(spec: ModelSpec, name: str, value: Any) -> None:
+    object.__setattr__(spec, name, value)  # frozen: normalised values are set once, here
+
+
+def _check_int(value: Any, name: str, *, low: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int; got {value!r} ({type(value).__name__}).")
+    if value < low:
+        raise ValueError(f"{name} must be >= {low}; got {value}.")
+
+
+def _check_float(value: Any, name: str, *, low: float, high: float = math.inf,
+                 low_open: bool = False, high_open: bool = False) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a number; got {value!r} ({type(value).__name__}).")
+    too_low = value <= low if low_open else value < low
+    too_high = value >= high if high_open else value > high
+    if too_low or too_high or math.isnan(value):
+        lo, hi = "(" if low_open else "[", ")" if high_open else "]"
+        raise ValueError(f"{name} must be in {lo}{low}, {high}{hi}; got {value}.")
+
+
+def _dense_activation(identifier: Any, arg: str) -> activations.Activation:
+    """A catalog row that a Dense layer can apply by name (see `activations.DENSE_NAMES`)."""
+    row = activations.get(identifier)
+    if row.name not in activations.DENSE_NAMES:
+        reason = activations.KERAS_DEVIATIONS.get(row.name, row.use)
+        raise ValueError(f"{arg}={row.name!r} cannot be a Dense layer's activation: {reason} "
+                         f"Valid options: {activations.DENSE_NAMES}.")
+    return row
+
+
+def _normalise_hidden(hidden: Sequence[HiddenLayer], default: str) -> tuple[tuple[int, str], ...]:
+    if isinstance(hidden, (int, str)) or not isinstance(hidden, Sequence):
+        raise TypeError(f"hidden must be a list of widths or (width, activation) pairs; got {hidden!r}.")
+    layers = []
+    for i, item in enumerate(hidden):
+        width, act = (item, default) if not isinstance(item, (tuple, list)) else (tuple(item) + (None,))[:2]
+        if isinstance(item, (tuple, list)) and len(item) != 2:
+            raise ValueError(f"hidden[{i}] must be a width or a (width, activation) pair; got {item!r}.")
+        _check_int(width, f"hidden[{i}] width", low=1)
+        row = _dense_activation(act, f"hidden[{i}]")
+        if width == 1 and not row.elementwise:
+            # softmax-like activations normalise across the layer: over one unit they are constant.
+            raise ValueError(f"hidden[{i}] is {row.name} over 1 unit, which outputs a constant; "
+                             "use a wider layer or an elementwise activation.")
+        layers.append((width, row.name))
+    return tuple(layers)
+
+
+def _check_metric(name: Any) -> str:
+    try:
+        keras.metrics.get(name)
+    except (ValueError, TypeError):
+        valid = sorted(n for n in ALL_OBJECTS_DICT if n.islower() and n not in {"metric", "mean_metric_wrapper"})
+        raise ValueError(f"Unknown metric {name!r} in metrics. Valid options: {valid}.") from None
+    return name
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value)  # a JSON string literal is a valid TOML basic string
+    return "[" + ", ".join(_toml_value(v) for v in value) + "]"

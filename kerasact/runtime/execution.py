@@ -1,0 +1,209 @@
+"""How a model is run: steps per execution, XLA and bfloat16, chosen by measured rules.
+
+Keras's defaults pay a fixed cost per batch (a Python round trip into the compiled graph,
+callbacks, the progress bar) that dwarfs the arithmetic of a small MLP: on the 2-core CPU of
+`benchmarks/` a 64→128→64→10 network at batch 32 trains 3.3× faster with a whole epoch per
+call. The rules below are the measurements of `benchmarks/bench.py --rules`
+(`benchmarks/results/rules.md`); each has a switch in `Execution` (and the same field of
+`ModelSpec`): `None` lets the rule decide.
+"""
+
+from __future__ import annotations
+
+import math
+import weakref
+from dataclasses import dataclass, fields, replace
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import keras
+import tensorflow as tf
+
+from kerasact.runtime import serving
+
+DEFAULT_BATCH_SIZE = 32          # kerasact.train's default, assumed until fit time says otherwise
+# Work per call into the train function. Each call costs ~0.8-1.3 ms beyond its steps
+# (measured: steps_per_execution=1 vs one call per epoch; 64→128→64→10 at batch 32 went from
+# 27k to 88k samples/s); 1e10 FLOP (~0.1 s at 100 GFLOP/s) makes that ~1%.
+EXECUTION_FLOPS = 1e10
+MAX_STEPS_PER_EXECUTION = 1000   # epochs shorter than this run in one call
+# bfloat16 pays off once a step's matmuls are large. Speed-up over float32 by training FLOPs
+# per step (batch × per sample), two runs: 6.5e6: 0.85-0.88×; 2.6e7: 0.98×; 1e8: 0.88-1.00×
+# (width 128, batch 512) or 1.09-1.24× (width 512, batch 32); 4e8: 1.13-1.41×; 1.6e9: 1.26-1.28×;
+# 6.5e9: 1.50-1.70×. The threshold sits above the mixed band.
+BF16_MIN_STEP_FLOPS = 2e8
+# XLA by accelerator. On CPU it was within noise of the graph executor (from 0.75× to 1.07×
+# across runs and workloads) and adds a compilation to every first fit: off, as in Keras's
+# own "auto". On GPU/TPU this is Keras's "auto" choice too (not measured here).
+_JIT = {"CPU": False, "GPU": True, "TPU": True}
+# CPU flags of native bfloat16 matmul (Linux /proc/cpuinfo names).
+_BF16_FLAGS = {"avx512_bf16", "amx_bf16"}
+# Layers that stay float32 under mixed precision: the output head (the loss needs float32
+# probabilities) is handled by position; normalisation is cheap and sets the input scale.
+_KEEP_FLOAT32 = (keras.layers.Normalization,)
+_SWITCHES = {"steps_per_execution": (int, "an int >= 1"), "jit_compile": (bool, "True or False"),
+             "mixed_precision": (bool, "True or False")}
+
+
+def validate(source: Any) -> None:
+    """Check the switch fields of an `Execution` or `ModelSpec` (None or the type in `_SWITCHES`)."""
+    for name, (kind, valid) in _SWITCHES.items():
+        value = getattr(source, name)
+        if value is not None and (type(value) is not kind or (kind is int and value < 1)):
+            error = TypeError if type(value) is not kind else ValueError
+            raise error(f"{name} must be None (automatic) or {valid}; got {value!r}.")
+
+
+@dataclass(frozen=True)
+class Execution:
+    """Execution switches; `None` (the default) lets kerasact's measured rule decide.
+
+    Attributes:
+        steps_per_execution: batches per call into the compiled train function (Keras's
+            `steps_per_execution`); 1 turns the batching off.
+        jit_compile: XLA compilation of the train step; False turns it off.
+        mixed_precision: hidden layers compute in bfloat16 (weights stay float32, the output
+            layer stays float32); False turns it off. Only CPUs with native bfloat16
+            matmuls (AVX512-BF16, AMX) turn it on by themselves; GPUs were not measured.
+
+    Example:
+        >>> Execution(jit_compile=False, mixed_precision=False)   # never XLA, never bfloat16
+        Execution(steps_per_execution=None, jit_compile=False, mixed_precision=False)
+    """
+
+    steps_per_execution: int | None = None
+    jit_compile: bool | None = None
+    mixed_precision: bool | None = None
+
+    def __post_init__(self) -> None:
+        validate(self)
+
+    @classmethod
+    def of(cls, source: Any) -> Execution:
+        """The switches of an `Execution`, a `ModelSpec` or None (all automatic)."""
+        return (source if isinstance(source, cls)
+                else cls(**{f.name: getattr(source, f.name, None) for f in fields(cls)}))
+
+
+AUTO = Execution()
+_REQUESTED: weakref.WeakKeyDictionary[keras.Model, Execution] = weakref.WeakKeyDictionary()
+
+
+def device_kind() -> str:
+    """`"GPU"`, `"TPU"` or `"CPU"`: the accelerator TensorFlow would train on."""
+    kinds = {d.device_type for d in tf.config.list_physical_devices()}
+    return next((k for k in ("TPU", "GPU") if k in kinds), "CPU")
+
+
+@lru_cache(maxsize=1)
+def native_bfloat16(cpuinfo: str = "/proc/cpuinfo") -> bool:
+    """True when the CPU multiplies bfloat16 natively (AVX512-BF16 or AMX); False if unknown."""
+    try:
+        text = Path(cpuinfo).read_text()
+    except OSError:
+        return False
+    flags = next((line.split(":", 1)[1].split() for line in text.splitlines() if line.startswith("flags")), [])
+    return bool(_BF16_FLAGS & set(flags))
+
+
+def flops_per_sample(model: keras.Model) -> int:
+    """Training FLOPs per sample: 3× the forward pass's 2·in·out per dense kernel.
+
+    Example:
+        >>> flops_per_sample(build_model("multiclass", 64, n_classes=10, hidden=[128, 64]))
+        102144
+    """
+    kernels = [w for layer in model.layers for w in layer.weights if len(w.shape) == 2 and "kernel" in w.path]
+    return 3 * sum(2 * math.prod(w.shape) for w in kernels)
+
+
+def settings(model: keras.Model, requested: Any = AUTO, *, batch_size: int = DEFAULT_BATCH_SIZE,
+             n_samples: int | None = None) -> Execution:
+    """Resolve every `None` switch of `requested` by the measured rules.
+
+    Args:
+        model: the built model (its dense kernels give the work per sample).
+        requested: an `Execution`, a `ModelSpec`, or None; set fields are kept as given.
+        batch_size: samples per gradient step.
+        n_samples: training samples per epoch, when known (caps steps per execution).
+
+    Returns:
+        An `Execution` with no `None` fields.
+
+    Example:
+        >>> settings(build_model("multiclass", 64, n_classes=10, hidden=[128, 64]), batch_size=32)
+        Execution(steps_per_execution=1000, jit_compile=False, mixed_precision=False)
+    """
+    requested = Execution.of(requested)
+    work = flops_per_sample(model)
+    steps = math.ceil(EXECUTION_FLOPS / max(1, work * batch_size))
+    cap = MAX_STEPS_PER_EXECUTION if n_samples is None else max(1, math.ceil(n_samples / batch_size))
+    kind = device_kind()
+    # Keras 3.15's multi-step loop fails under a tf.distribute strategy ("You must feed a value
+    # for placeholder tensor ..."), so distributed models take one step per call.
+    distributed = _has_strategy(model)
+    auto = Execution(
+        steps_per_execution=1 if distributed else max(1, min(steps, cap, MAX_STEPS_PER_EXECUTION)),
+        jit_compile=_JIT[kind],
+        mixed_precision=kind == "CPU" and native_bfloat16() and work * batch_size >= BF16_MIN_STEP_FLOPS,
+    )
+    return replace(auto, **{f.name: getattr(requested, f.name) for f in fields(Execution)
+                            if getattr(requested, f.name) is not None})
+
+
+def _has_strategy(model: keras.Model) -> bool:
+    own = getattr(model, "distribute_strategy", None)
+    return tf.distribute.has_strategy() or (own is not None and own is not tf.distribute.get_strategy())
+
+
+def set_precision(model: keras.Model, mixed: bool) -> None:
+    """Put the hidden layers in `mixed_bfloat16` (or back to `float32`); the head stays float32.
+
+    Example:
+        >>> set_precision(model, True)  # doctest: +SKIP
+    """
+    policy = "mixed_bfloat16" if mixed else "float32"
+    for layer in model.layers[:-1]:
+        if not isinstance(layer, _KEEP_FLOAT32):
+            layer.dtype_policy = policy
+
+
+def compile_model(model: keras.Model, requested: Any = AUTO, **compile_kwargs: Any) -> Execution:
+    """`model.compile(**compile_kwargs)` with the execution settings the rules choose.
+
+    The switches are remembered, so `configure` can re-decide the automatic ones when the
+    batch size and data size are known.
+
+    Example:
+        >>> compile_model(model, spec, optimizer="adam", loss="mse")  # doctest: +SKIP
+        Execution(steps_per_execution=1000, jit_compile=False, mixed_precision=False)
+    """
+    chosen = settings(model, requested)
+    set_precision(model, chosen.mixed_precision)
+    model.compile(**compile_kwargs, steps_per_execution=chosen.steps_per_execution, jit_compile=chosen.jit_compile)
+    _REQUESTED[model] = Execution.of(requested)
+    return chosen
+
+
+def configure(model: keras.Model, *, batch_size: int, n_samples: int | None = None) -> Execution | None:
+    """Re-decide the automatic settings of a model compiled by `compile_model`, for this fit.
+
+    Steps per execution and bfloat16 depend on the batch size, which is known only now.
+    Models compiled elsewhere are left as their author compiled them (returns None).
+
+    Example:
+        >>> configure(model, batch_size=512, n_samples=60_000)  # doctest: +SKIP
+    """
+    requested = _REQUESTED.get(model)
+    if requested is None:
+        return None
+    chosen = settings(model, requested, batch_size=batch_size, n_samples=n_samples)
+    mixed = any(layer.dtype_policy.name == "mixed_bfloat16" for layer in model.layers)
+    if (chosen.steps_per_execution, chosen.jit_compile, chosen.mixed_precision) != (
+            model.steps_per_execution, model.jit_compile, mixed):
+        set_precision(model, chosen.mixed_precision)
+        model.steps_per_execution, model.jit_compile = chosen.steps_per_execution, chosen.jit_compile
+        model.train_function = model.test_function = model.predict_function = None  # retrace with them
+        serving.clear(model)
+    return chosen

@@ -1,0 +1,49 @@
+"""`predict`: a model's outputs as probabilities (classifiers) or values (regression),
+whether it was built with `logits=True` or not."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+import numpy as np
+
+from kerasact import activations
+from kerasact.inputs import validate
+from kerasact.problems import ModelHead, head_of
+from kerasact.runtime import serving
+
+
+def predict(model: keras.Model, X: Any) -> np.ndarray:
+    """Probabilities (classifiers) or values (regression) for `X`.
+
+    A model built with `logits=True` outputs raw scores; `predict` applies the head's
+    link (sigmoid or softmax) so callers always get probabilities.
+
+    Args:
+        model: a compiled kerasact (or any Keras) model.
+        X: features, shape `(n, input_dim)`.
+
+    Returns:
+        A float array of shape `(n, units)`.
+
+    Example:
+        >>> model = build_model("binary", 4, logits=True)
+        >>> predict(model, np.zeros((2, 4))).shape
+        (2, 1)
+    """
+    X = validate(X, model=model).X  # float32; bad X is a clear ValueError/TypeError, never a TF error
+    return outputs(model, X, head_of(model))
+
+
+def outputs(model: keras.Model, X: np.ndarray, info: ModelHead) -> np.ndarray:
+    """`predict` for inputs already validated and a head already read (what `train` carries).
+
+    Example:
+        >>> outputs(model, validate(X, model=model).X, head_of(model))  # doctest: +SKIP
+    """
+    # A cached compiled function: ~0.1 ms for one row where model.predict's loop costs ~45 ms.
+    out = np.asarray(serving.predict(model, X))
+    if info.from_logits:
+        out = activations.get(info.head.activation).fn(out.astype(np.float64)).astype(np.float32)
+    return out

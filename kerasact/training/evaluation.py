@@ -1,0 +1,33 @@
+"""Held-out evaluation of a trained model: Keras's compiled metrics, plus the scikit-learn
+metrics (R², ROC AUC, F1) and diagnostic figures of its label format's row."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+import numpy as np
+
+from kerasact.inputs import LABEL_FORMATS
+from kerasact.problems import ModelHead
+from kerasact.runtime import outputs
+
+
+def evaluate(model: keras.Model, X: np.ndarray, y: np.ndarray, *, batch_size: int, info: ModelHead,
+             codec: Any) -> tuple[dict[str, float], dict[str, Any]]:
+    """Keras's compiled metrics plus the label format's scikit-learn metrics, and its figures.
+
+    Args:
+        model: the trained model.
+        X: held-out features (validated float32).
+        y: held-out targets, already in the label format of the model's loss.
+        batch_size: evaluation batch size.
+        info: the model's head as `train` read it once (`kerasact.head_of`), not re-derived.
+        codec: the `LabelCodec` of classification labels, for the confusion matrix; else None.
+
+    Example:
+        >>> metrics, figures = evaluate(model, X, y, batch_size=32, info=head_of(model), codec=codec)  # doctest: +SKIP
+    """
+    logs = model.evaluate(X, y, batch_size=batch_size, verbose=0, return_dict=True)
+    extra, figures = LABEL_FORMATS[info.labels].score(y, outputs(model, X, info), codec)
+    return {k: float(v) for k, v in logs.items()} | extra, figures

@@ -1,0 +1,224 @@
+"""`train`: validate, split, fit with Keras's own callbacks, evaluate on held-out data, and
+leave a run directory that TensorBoard shows (scalars, histograms, graph, images, HParams).
+
+A run directory also holds `backup/`, the state after the last completed epoch: a run
+killed mid-training and started again with the same `run_dir` resumes from it and ends
+with the weights an uninterrupted run would have; a loss that turns NaN/inf stops the run
+at once and leaves that backup as the last good checkpoint.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+
+from kerasact import data, plots
+from kerasact.inputs import Validated, check_split, class_sample_weights, validate
+from kerasact.model import layers as preprocessing
+from kerasact.model import save_model
+from kerasact.runtime import pipeline
+from kerasact.training import runs
+from kerasact.training import tensorboard as tblog
+from kerasact.training.callbacks import Backup, StopOnNaN
+from kerasact.training.evaluation import evaluate
+
+
+@dataclass
+class TrainResult:
+    """What `train` returns.
+
+    Attributes:
+        model: the trained model (best validation weights when early stopping ran).
+        history: per-epoch logs, as `keras.callbacks.History.history`.
+        metrics: test-set metrics (Keras's compiled metrics plus R² / ROC AUC from scikit-learn).
+        val_metrics: the same metrics on the validation set.
+        run_dir: the run directory, or None when `log_dir` was None.
+        codec: the label codec for classification (decode predictions with it), else None.
+        split: the train/validation/test arrays actually used (labels encoded).
+        epochs_run: epochs trained in total, including any before a resume.
+    """
+
+    model: keras.Model
+    history: dict[str, list[float]]
+    metrics: dict[str, float]
+    val_metrics: dict[str, float]
+    run_dir: Path | None
+    codec: data.LabelCodec | None
+    split: data.Split = field(repr=False)
+    epochs_run: int = 0
+    resumed_from: int = 0   # epochs restored from the run directory's backup (0: a fresh run)
+
+
+def _progress(verbose: int | str) -> int:
+    # Keras's bar in a terminal; one line per epoch in logs/CI, where a bar's \r is noise.
+    return (1 if sys.stdout.isatty() else 2) if verbose == "auto" else int(verbose)
+
+
+def _callbacks(run_dir: Path | None, patience: int | None,
+               extra: Sequence[keras.callbacks.Callback], backup: Backup | None) -> list:
+    found = [StopOnNaN()]
+    if patience:
+        found.append(keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True))
+    if run_dir is not None:
+        found.append(keras.callbacks.TensorBoard(log_dir=str(run_dir), histogram_freq=1, write_graph=True))
+    return found + list(extra) + ([backup] if backup else [])  # last: backs up what the others left
+
+
+def train(
+    model: keras.Model,
+    X: Any,
+    y: Any,
+    *,
+    epochs: int = 100,
+    batch_size: int = 32,
+    log_dir: str | os.PathLike | None = None,
+    recipe: str = "run",
+    run_dir: str | os.PathLike | None = None,
+    val_size: float = 0.15,
+    test_size: float = 0.15,
+    seed: int = 0,
+    patience: int | None = 10,
+    class_weight: str | Mapping[int, float] | None = None,
+    sample_weight: Any = None,
+    hparams: Mapping[str, Any] | None = None,
+    callbacks: Sequence[keras.callbacks.Callback] = (),
+    verbose: int | str = "auto",
+) -> TrainResult:
+    """Train a compiled model on `(X, y)` and evaluate it on a held-out test split.
+
+    `X`, `y` and `sample_weight` are checked first (`kerasact.validate`): bad input is a
+    ValueError/TypeError that says the fix, never a TensorFlow error. The data is shuffled
+    with `seed` and split into train/validation/test, stratified for classification
+    (Keras's `validation_split` takes the unshuffled tail instead). Labels of any kind
+    (strings, {-1, 1}, ...) are encoded for the model's loss.
+
+    Args:
+        model: a compiled model, e.g. from `kerasact.build_model`.
+        X: features, shape `(n, input_dim)`.
+        y: targets.
+        epochs: maximum epochs (early stopping may end sooner).
+        batch_size: samples per gradient step.
+        log_dir: parent folder of run directories; None writes nothing to disk.
+        recipe: sub-folder name for this kind of run.
+        run_dir: an explicit run directory instead of a fresh one under `log_dir`; a run
+            killed before it finished resumes from its last completed epoch.
+        val_size: validation fraction of the whole data.
+        test_size: test fraction of the whole data.
+        seed: shuffling and splitting seed.
+        patience: early-stopping patience in epochs (None: no early stopping).
+        class_weight: `"balanced"`, a `{class_index: weight}` dict, or None.
+        sample_weight: per-sample loss weights (>= 0, not all zero), or None.
+        hparams: hyperparameters to show in TensorBoard's HParams dashboard.
+        callbacks: extra Keras callbacks.
+        verbose: `"auto"`, 0, 1 or 2 as in `model.fit`.
+
+    Returns:
+        A `TrainResult`.
+
+    Raises:
+        FloatingPointError: the loss became NaN/inf; the model holds the last good epoch.
+
+    Example:
+        >>> ds = kerasact.data.load_dataset("breast_cancer")
+        >>> model = kerasact.build_model("binary", ds.X.shape[1], normalize=True)
+        >>> result = train(model, ds.X, ds.y, epochs=50, log_dir="runs", recipe="binary")
+        >>> result.metrics["accuracy"]  # doctest: +SKIP
+        0.97
+    """
+    checked = validate(X, y, model=model, sample_weight=sample_weight, encode=True)
+    parts, w_train, w_val = _split(checked, test_size=test_size, val_size=val_size, seed=seed)
+    check_split(parts, checked.labels)
+    if class_weight is not None:
+        n_classes = checked.codec.n_classes if checked.codec else 0
+        per_class = class_sample_weights(class_weight, parts.y_train, checked.labels, n_classes)
+        w_train = per_class if w_train is None else w_train * per_class
+    # Normalization layers built unadapted learn their statistics from the training rows only.
+    preprocessing.adapt_on_training_rows(model, parts.X_train, parts.y_train)
+    run_dir = _run_dir(log_dir, recipe, run_dir)
+    backup = Backup(run_dir / "backup") if run_dir is not None else None
+    first, finished = backup.restore(model) if backup else (0, False)
+    started, history = time.perf_counter(), {}
+    if not finished and first < epochs:
+        val_arrays = (parts.X_val, parts.y_val) + (() if w_val is None else (w_val,))
+        # Batches drawn from (seed, epoch) alone, so a resumed run sees an unbroken run's order.
+        inputs = pipeline.fit_inputs(model, parts.X_train, parts.y_train, batch_size=batch_size,
+                                     seed=seed, sample_weight=w_train, first_epoch=first)
+        try:
+            history = model.fit(
+                **inputs, initial_epoch=first, epochs=epochs, validation_data=val_arrays,
+                callbacks=_callbacks(run_dir, patience, callbacks, backup), verbose=_progress(verbose),
+            ).history
+        except FloatingPointError as err:
+            raise FloatingPointError(_nan_advice(err, model, backup)) from None
+    seconds = time.perf_counter() - started
+    history = backup.history if backup else history
+    # The head read once by validate is carried; the split rows are already checked.
+    scoring = {"batch_size": batch_size, "info": checked.model_head, "codec": checked.codec}
+    test, figures = evaluate(model, parts.X_test, parts.y_test, **scoring)
+    val, _ = evaluate(model, parts.X_val, parts.y_val, **scoring)
+    result = TrainResult(model, history, test, val, run_dir, checked.codec, parts,
+                         epochs_run=len(history.get("loss", [])), resumed_from=first)
+    if run_dir is not None:
+        figures = {"learning_curves": plots.learning_curves(history)} | figures
+        _write_run(result, figures, hparams or {}, batch_size=batch_size, seed=seed, seconds=seconds,
+                   problem=checked.head.name)
+        backup.clear()  # the run is complete: model.keras and metrics.json replace the backup
+    return result
+
+
+def _split(checked: Validated, *, test_size: float, val_size: float,
+           seed: int) -> tuple[data.Split, np.ndarray | None, np.ndarray | None]:
+    """Train/validation/test parts of the validated arrays, sample weights split alongside."""
+    rows = data.split(np.arange(len(checked.X)), checked.y, test_size=test_size, val_size=val_size,
+                      stratify=checked.codec is not None, seed=seed)
+    order = (rows.X_train, rows.X_val, rows.X_test)
+    parts = data.Split(*(checked.X[i] for i in order), *(checked.y[i] for i in order))
+    w = checked.sample_weight
+    return parts, None if w is None else w[rows.X_train], None if w is None else w[rows.X_val]
+
+
+def _run_dir(log_dir: str | os.PathLike | None, recipe: str, run_dir: str | os.PathLike | None) -> Path | None:
+    if run_dir is not None:
+        Path(run_dir).mkdir(parents=True, exist_ok=True)
+        return Path(run_dir)
+    return runs.new_run_dir(log_dir, recipe) if log_dir is not None else None
+
+
+def _nan_advice(err: FloatingPointError, model: keras.Model, backup: Backup | None) -> str:
+    """The NaN error, plus where the last good weights are (and the model reset to them)."""
+    fix = "Lower the learning rate, scale X and y, or add gradient clipping (optimizer clipnorm)."
+    if backup is None:
+        return f"{err} {fix} Pass log_dir to keep a checkpoint of the last good epoch."
+    done, _ = backup.restore(model)
+    if not done:
+        return f"{err} No epoch finished, so there is no checkpoint. {fix}"
+    return (f"{err} The model is back at the end of epoch {done}, also kept in {backup.directory}. "
+            f"{fix} Then rerun with run_dir={str(backup.directory.parent)!r} to resume from there.")
+
+
+def _write_run(result: TrainResult, figures: Mapping[str, Any], hparams: Mapping[str, Any], *,
+               batch_size: int, seed: int, seconds: float, problem: str) -> None:
+    """Model, metrics.json, PNG plots, and the TensorBoard summary of a finished run."""
+    run_dir = result.run_dir
+    for name, fig in figures.items():
+        plots.save_png(fig, run_dir / f"{name}.png")
+    hp = {"batch_size": batch_size, "seed": seed, "optimizer": type(result.model.optimizer).__name__,
+          "learning_rate": float(result.model.optimizer.learning_rate), **hparams}
+    tblog.log_run_summary(run_dir, hp, result.metrics, figures)
+    save_model(result.model, run_dir / "model.keras")
+    runs.write_json(run_dir / "metrics.json", {
+        "test": result.metrics, "validation": result.val_metrics, "hparams": hp, "seed": seed,
+        "epochs_run": result.epochs_run, "train_seconds": seconds, "problem": problem,
+        "labels": result.codec.to_dict() if result.codec else None,
+        "n_samples": {"train": len(result.split.X_train), "validation": len(result.split.X_val),
+                      "test": len(result.split.X_test)},
+        "history": result.history, "versions": runs.library_versions(),
+    })

@@ -1,0 +1,139 @@
+"""ModelSpec: errors that teach, and a TOML/JSON round trip that builds the same model."""
+
+import json
+
+import numpy as np
+import pytest
+
+from kerasact import HEADS, OPTIMIZERS, ModelSpec, activations, build_from_spec, build_model
+from kerasact.model.spec import _check_metric
+
+# (kwargs, exception, message fragment): each bad argument names itself and what is valid.
+BAD_ARGUMENTS = [
+    (dict(problem="ranking"), ValueError, r"Unknown problem='ranking'.*'binary', 'multiclass'"),
+    (dict(problem=3), TypeError, r"problem must be a str"),
+    (dict(activation="relux"), ValueError, r"Unknown activation 'relux'.*relu"),
+    (dict(hidden=[(8, "sigmoidd")]), ValueError, r"Unknown activation 'sigmoidd'"),
+    (dict(optimizer="adamm"), ValueError, r"Unknown optimizer='adamm'.*'adam'.*'adamw'"),
+    (dict(hidden=[0]), ValueError, r"hidden\[0\] width must be >= 1; got 0"),
+    (dict(hidden=[16, -4]), ValueError, r"hidden\[1\] width must be >= 1; got -4"),
+    (dict(hidden=[2.5]), TypeError, r"hidden\[0\] width must be an int"),
+    (dict(hidden=[(8, "relu", 3)]), ValueError, r"hidden\[0\] must be a width or a \(width, activation\) pair"),
+    (dict(hidden=64), TypeError, r"hidden must be a list"),
+    (dict(hidden=[(1, "softmax")]), ValueError, r"softmax over 1 unit"),
+    (dict(problem="multiclass"), ValueError, r"problem='multiclass' needs n_classes"),
+    (dict(problem="multiclass", n_classes=1), ValueError, r"needs >= 2 classes; got 1"),
+    (dict(problem="binary", n_classes=3), ValueError, r"needs exactly 2 classes; got 3.*multiclass"),
+    (dict(problem="multilabel"), ValueError, r"problem='multilabel' needs n_classes"),
+    (dict(problem="regression", n_outputs=0), ValueError, r"needs >= 1 targets; got 0"),
+    (dict(problem="multiclass", n_classes=3, n_outputs=4), ValueError, r"disagree"),
+    (dict(n_classes="3", problem="multiclass"), TypeError, r"must be an int; got '3'"),
+    (dict(input_dim=0), ValueError, r"input_dim must be >= 1; got 0"),
+    (dict(input_dim=4.0), TypeError, r"input_dim must be an int"),
+    (dict(dropout=1.0), ValueError, r"dropout must be in \[0.0, 1.0\); got 1.0"),
+    (dict(dropout=-0.1), ValueError, r"dropout must be in"),
+    (dict(l2=-1e-3), ValueError, r"l2 must be in"),
+    (dict(learning_rate=0), ValueError, r"learning_rate must be in \(0.0"),
+    (dict(learning_rate="fast"), TypeError, r"learning_rate must be a number"),
+    (dict(loss="categorical_crossentropy"), ValueError,
+     r"loss='categorical_crossentropy' does not pair with problem='binary'.*binary_crossentropy"),
+    (dict(problem="regression", loss="binary_crossentropy"), ValueError,
+     r"does not pair with problem='regression'.*mean_squared_error"),
+    (dict(problem="multiclass", n_classes=3, loss="binary_crossentropy"), ValueError,
+     r"does not pair with problem='multiclass'"),
+    (dict(problem="regression", logits=True), ValueError, r"logits=True applies to probability heads"),
+    (dict(batch_norm="yes"), TypeError, r"batch_norm must be True or False"),
+    (dict(metrics=["accuracyy"]), ValueError, r"Unknown metric 'accuracyy'.*precision"),
+    (dict(metrics="auc"), TypeError, r"metrics must be a list"),
+    (dict(seed=-1), ValueError, r"seed must be >= 0"),
+]
+
+
+@pytest.mark.parametrize("kwargs,error,match", BAD_ARGUMENTS, ids=[str(k) for k, _, _ in BAD_ARGUMENTS])
+def test_bad_arguments_raise_errors_that_teach(kwargs, error, match):
+    args = dict(problem="binary", input_dim=4) | kwargs
+    with pytest.raises(error, match=match):
+        build_model(**args)
+    with pytest.raises(error, match=match):
+        ModelSpec(**args)
+
+
+def test_error_options_come_from_the_tables():
+    with pytest.raises(ValueError) as err:
+        ModelSpec("nope", 3)
+    assert all(name in str(err.value) for name in HEADS)
+    with pytest.raises(ValueError) as err:
+        ModelSpec("binary", 3, optimizer="nope")
+    assert all(name in str(err.value) for name in OPTIMIZERS)
+    with pytest.raises(ValueError) as err:
+        ModelSpec("binary", 3, activation="nope")
+    assert all(name in str(err.value) for name in activations.names())
+
+
+def _spec():
+    return ModelSpec("multiclass", 8, n_classes=3, hidden=[(16, "gelu"), 8], activation="tanh",
+                     dropout=0.1, l2=1e-4, optimizer="AdamW", learning_rate=3e-3, seed=5,
+                     metrics=["top_k_categorical_accuracy"], logits=True)
+
+
+@pytest.mark.parametrize("suffix", [".toml", ".json"])
+def test_file_round_trip(tmp_path, suffix):
+    spec = _spec()
+    path = spec.save(tmp_path / f"model{suffix}")
+    again = ModelSpec.load(path)
+    assert again == spec
+    assert again.hidden == ((16, "gelu"), (8, "tanh"))
+    assert again.optimizer == "adamw"
+
+
+def test_spec_builds_the_same_model_as_kwargs():
+    spec = _spec()
+    a = build_from_spec(spec)
+    b = build_model(**spec.to_dict())
+    assert [(type(x).__name__, getattr(x, "units", None)) for x in a.layers] == [
+        (type(x).__name__, getattr(x, "units", None)) for x in b.layers]
+    assert type(a.optimizer) is type(b.optimizer) and type(a.loss) is type(b.loss)
+    for wa, wb in zip(a.get_weights(), b.get_weights()):
+        np.testing.assert_array_equal(wa, wb)
+
+
+@pytest.mark.parametrize(
+    "text,suffix,match",
+    [
+        ('problem = "binary"\ninput_dim = 3\nwidth = 4\n', ".toml", r"Unknown key\(s\) \['width'\].*Valid keys"),
+        ('problem = "binary"\ninput_dim = "3"\n', ".toml", r"input_dim must be an int"),
+        ('problem = "binary"\ninput_dim = 3\ndropout = 2.0\n', ".toml", r"dropout must be in"),
+        ('problem = "binary"\ninput_dim = [3\n', ".toml", r"not valid TOML"),
+        ('{"problem": "binary", "input_dim": 3, "hiden": [4]}', ".json", r"Unknown key\(s\) \['hiden'\]"),
+        ('{"problem": "binary", "input_dim": 3,}', ".json", r"not valid JSON"),
+        ('[1, 2]', ".json", r"must be a table/object"),
+        ("problem: binary", ".yaml", r"must end in one of \['.json', '.toml'\]"),
+    ],
+)
+def test_bad_spec_files_name_the_key(tmp_path, text, suffix, match):
+    path = tmp_path / f"spec{suffix}"
+    path.write_text(text)
+    with pytest.raises((ValueError, TypeError), match=match):
+        ModelSpec.load(path)
+
+
+def test_normalize_spec_builds_layers_that_train_adapts_later():
+    spec = ModelSpec("regression", 2, normalize=True, normalize_target=True)
+    model = build_from_spec(spec)
+    assert [type(layer).__name__ for layer in (model.layers[0], model.layers[-1])] == ["Normalization"] * 2
+    assert model.layers[-1].invert
+    data = np.arange(20, dtype="float32").reshape(10, 2)
+    adapted = build_from_spec(spec, normalize=data, normalize_target=data[:, 0])
+    np.testing.assert_allclose(np.ravel(adapted.layers[0].mean), data.mean(axis=0), rtol=1e-6)
+
+
+def test_normalize_target_is_for_linear_heads():
+    with pytest.raises(ValueError, match="normalize_target=True applies to linear-output heads"):
+        ModelSpec("binary", 2, normalize_target=True)
+
+
+def test_spec_json_is_plain_json():
+    data = json.loads(_spec().to_json())
+    assert data["hidden"] == [[16, "gelu"], [8, "tanh"]]
+    assert "n_outputs" not in data  # None values are left out
+    assert _check_metric("auc") == "auc"
