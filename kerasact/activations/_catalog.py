@@ -1,6 +1,6 @@
 """Activation catalog: every Keras 3 activation with a numpy twin, derivative, range and advice.
 
-This module is numpy-only on purpose: ``kerasact.reference`` builds its independent oracle on
+This module is numpy-only on purpose: `kerasact.reference` builds its independent oracle on
 these rows, so importing it must never pull in TensorFlow or Keras.
 """
 
@@ -177,8 +177,8 @@ def get(identifier: str | Activation | Mapping[str, Any] | None) -> Activation:
     """Resolve an activation identifier to its catalog row, once, at the edge.
 
     Args:
-        identifier: A name (any case, aliases allowed), an ``Activation`` (returned as is), a Keras
-            serialised config dict (its ``"config"`` entry is the name), or ``None`` for linear.
+        identifier: A name (any case, aliases allowed), an `Activation` (returned as is), a Keras
+            serialised config dict (its `"config"` entry is the name), or `None` for linear.
 
     Returns:
         The catalog row.

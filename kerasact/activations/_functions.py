@@ -1,7 +1,7 @@
-"""The numpy functions behind the activation catalog (``kerasact.activations``).
+"""The numpy functions behind the activation catalog (`kerasact.activations`).
 
 Private: the catalog rows are the public face. Numpy only, like the catalog, so the
-``kerasact.reference`` oracle stays free of TensorFlow. Everything computes in float64.
+`kerasact.reference` oracle stays free of TensorFlow. Everything computes in float64.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Data for kerasact demos: bundled datasets, concept generators, stratified splits, label codes.
 
-The face of three private modules: ``_datasets`` (``load_dataset``, ``make_threshold``,
-``make_nonlinear``), ``_splits`` (``split``) and ``_labels`` (``LabelCodec``, ``class_weights``).
+The face of three private modules: `_datasets` (`load_dataset`, `make_threshold`,
+`make_nonlinear`), `_splits` (`split`) and `_labels` (`LabelCodec`, `class_weights`).
 Numpy and scikit-learn only — no TensorFlow.
 
 Example:

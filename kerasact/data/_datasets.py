@@ -19,7 +19,7 @@ Problem = Literal["regression", "binary", "multiclass", "multilabel"]
 
 @dataclass(frozen=True)
 class DatasetInfo:
-    loader: Callable[..., Any]  # a scikit-learn ``load_*`` function; reads package files only
+    loader: Callable[..., Any]  # a scikit-learn `load_*` function; reads package files only
     problem: Problem  # what the model must predict
     description: str  # one line for listings and recipe headers
 
@@ -51,7 +51,7 @@ class Dataset:
 
 
 def load_dataset(name: str) -> Dataset:
-    """Load one of the scikit-learn datasets listed in ``DATASETS``.
+    """Load one of the scikit-learn datasets listed in `DATASETS`.
 
     Example:
         >>> load_dataset("iris").X.shape
@@ -75,7 +75,7 @@ def load_dataset(name: str) -> Dataset:
 
 def make_threshold(n: int = 400, *, threshold: float = 130.0, low: float = 0.0,
                    high: float = 200.0, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Temperatures ``t`` in degrees C, shape (n, 1) float32, labelled 1 where ``t > threshold``.
+    """Temperatures `t` in degrees C, shape (n, 1) float32, labelled 1 where `t > threshold`.
 
     Example:
         >>> t, y = make_threshold(5, seed=1)

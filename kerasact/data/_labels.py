@@ -1,4 +1,4 @@
-"""Classification labels: ``LabelCodec`` (any labels <-> indices 0..k-1) and class weights.
+"""Classification labels: `LabelCodec` (any labels <-> indices 0..k-1) and class weights.
 
 Numpy and scikit-learn only — no TensorFlow, so data preparation stays cheap to import and test.
 """
@@ -24,7 +24,7 @@ def _column(y: Any, arg: str) -> np.ndarray:
 
 
 class LabelCodec:
-    """Map any classification labels to indices 0..k-1 and back (``LabelEncoder`` order).
+    """Map any classification labels to indices 0..k-1 and back (`LabelEncoder` order).
 
     Example:
         >>> codec = LabelCodec().fit(["cat", "dog", "cat"])
@@ -57,7 +57,7 @@ class LabelCodec:
         return self.classes_
 
     def encode(self, y: Any) -> np.ndarray:
-        """Labels -> int64 indices into ``classes_``."""
+        """Labels -> int64 indices into `classes_`."""
         classes, y = self._classes(), _column(y, "y")
         unseen = ~np.isin(y, classes)
         if unseen.any():
@@ -66,7 +66,7 @@ class LabelCodec:
         return np.searchsorted(classes, y).astype(np.int64)
 
     def decode(self, indices: Any) -> np.ndarray:
-        """Int indices (e.g. ``probabilities.argmax(1)``) -> original labels."""
+        """Int indices (e.g. `probabilities.argmax(1)`) -> original labels."""
         classes, idx = self._classes(), _column(indices, "indices")
         if idx.dtype.kind not in "iu":
             raise TypeError(f"indices must be integers; got dtype {idx.dtype}.")
@@ -80,7 +80,7 @@ class LabelCodec:
         return np.eye(self.n_classes, dtype=np.float32)[self.encode(y)]
 
     def to_dict(self) -> dict[str, list[Any]]:
-        """JSON-ready form: ``{"classes": [...]}`` with plain Python values."""
+        """JSON-ready form: `{"classes": [...]}` with plain Python values."""
         return {"classes": self._classes().tolist()}
 
     @classmethod
@@ -94,7 +94,7 @@ CLASS_WEIGHT_MODES: dict[str, str | None] = {"balanced": "balanced", "uniform": 
 
 
 def class_weights(y_encoded: Any, *, mode: str = "balanced") -> dict[int, float]:
-    """Per-class loss weights for ``model.fit(class_weight=...)``.
+    """Per-class loss weights for `model.fit(class_weight=...)`.
 
     Example:
         >>> class_weights([0, 0, 0, 1])

@@ -1,6 +1,6 @@
-"""The lint rules' checks: what they read from a model (``Facts``) and each check over it.
+"""The lint rules' checks: what they read from a model (`Facts`) and each check over it.
 
-A check returns the problems it finds as (layer at fault, message); ``linting.RULES`` pairs each
+A check returns the problems it finds as (layer at fault, message); `linting.RULES` pairs each
 with its fix. Checks reason with the activation catalog's rows (output range, derivative,
 elementwise) and the head table's loss label formats, never with hand-typed lists of names.
 """
@@ -83,7 +83,7 @@ def linear_collapse(f: Facts) -> Problems:
 
 def on_output(applies: Callable[[Facts, activations.Activation], bool], message: str
                ) -> Callable[[Facts], Problems]:
-    """A check of the output layer; ``message`` is formatted with ``f`` (Facts) and ``row``."""
+    """A check of the output layer; `message` is formatted with `f` (Facts) and `row`."""
     def check(f: Facts) -> Problems:
         name, row = f.sites[-1]
         return [(name, message.format(f=f, row=row))] if applies(f, row) else []

@@ -1,12 +1,12 @@
 """Linear collapse: Dense layers with no non-linearity between them are one linear map.
 
-``x @ W1 + b1`` fed into ``g(. @ W2 + b2)`` equals ``g(x @ (W1 @ W2) + (b1 @ W2 + b2))``, so a
-linear hidden layer adds parameters but no expressive power. ``plan_fold`` finds such runs
-(analysis only); ``fold_linear`` builds the equivalent model with each run merged into one Dense.
+`x @ W1 + b1` fed into `g(. @ W2 + b2)` equals `g(x @ (W1 @ W2) + (b1 @ W2 + b2))`, so a
+linear hidden layer adds parameters but no expressive power. `plan_fold` finds such runs
+(analysis only); `fold_linear` builds the equivalent model with each run merged into one Dense.
 
 Layers that are affine at inference (Dropout, BatchNormalization, a linear Activation, ...)
 between a linear Dense and the next Dense still make the pair one linear map, but the merged
-model would train differently, so ``fold_linear`` refuses them by name instead of folding.
+model would train differently, so `fold_linear` refuses them by name instead of folding.
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ class LinearRun:
 
 @dataclass(frozen=True)
 class FoldPlan:
-    """What ``fold_linear`` would do to a model, without building anything."""
+    """What `fold_linear` would do to a model, without building anything."""
 
     runs: tuple[LinearRun, ...]  # every foldable run
     blocked: tuple[tuple[str, str], ...]  # (linear Dense, affine layer before the next Dense)
@@ -79,7 +79,7 @@ def _layers(model: Any) -> list[Any]:
 
 
 def plan_fold(model: keras.Model) -> FoldPlan:
-    """Find every run of Dense layers that ``fold_linear`` would merge, and the parameter counts.
+    """Find every run of Dense layers that `fold_linear` would merge, and the parameter counts.
 
     Example:
         >>> import kerasact
@@ -126,18 +126,18 @@ def _merged_weights(dense_layers: list[Any]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def fold_linear(model: keras.Model) -> keras.Sequential:
-    """An equivalent new ``Sequential`` with every linear run merged into one Dense.
+    """An equivalent new `Sequential` with every linear run merged into one Dense.
 
     The merged Dense keeps the last layer's name, activation and config (so a head stays the
     head) and always has a bias; every other layer is rebuilt from its config and weights. A
     compiled model's compile settings (loss, optimizer class and hyperparameters, metrics)
-    are copied with ``get_compile_config``. Use ``plan_fold`` for the parameter counts.
+    are copied with `get_compile_config`. Use `plan_fold` for the parameter counts.
 
     Args:
-        model: a built ``Sequential`` or branch-free functional model.
+        model: a built `Sequential` or branch-free functional model.
 
     Returns:
-        A new model whose predictions equal ``model``'s to float32 rounding.
+        A new model whose predictions equal `model`'s to float32 rounding.
 
     Raises:
         ValueError: if an affine layer (Dropout, BatchNormalization, ...) sits between a

@@ -23,7 +23,7 @@ RELATIVE_ERROR_FLOOR = 1e-6
 
 @dataclass(frozen=True)
 class GradientReport:
-    """Result of ``check_gradients``."""
+    """Result of `check_gradients`."""
 
     worst_relative_error: float  # max over every checked coordinate
     per_weight: dict[str, float]  # weight path (e.g. "sequential/dense/kernel") -> its worst error
@@ -31,7 +31,7 @@ class GradientReport:
 
 
 def relative_error(autodiff: np.ndarray, numeric: np.ndarray) -> np.ndarray:
-    """Symmetric relative error ``|a - n| / max(|a| + |n|, RELATIVE_ERROR_FLOOR)``.
+    """Symmetric relative error `|a - n| / max(|a| + |n|, RELATIVE_ERROR_FLOOR)`.
 
     It lies in [0, 1]: 1 means opposite signs or one side zero, 1/3 a factor-2 disagreement.
     Summing the magnitudes (rather than taking the max) keeps it symmetric; the floor stops
@@ -106,10 +106,10 @@ def check_gradients(model: keras.Model, X: np.ndarray, y: np.ndarray, *, eps: fl
                     max_per_weight: int = 20, seed: int = 0) -> GradientReport:
     """Compare autodiff and finite-difference gradients of a compiled model's training loss.
 
-    The loss is the compiled loss (``model.loss``) plus regularisation losses (``model.losses``),
-    evaluated in float64 on a clone, in inference mode (``training=False``) so dropout is off and
+    The loss is the compiled loss (`model.loss`) plus regularisation losses (`model.losses`),
+    evaluated in float64 on a clone, in inference mode (`training=False`) so dropout is off and
     BatchNormalization uses its moving statistics. For every trainable weight, up to
-    ``max_per_weight`` coordinates chosen with ``seed`` are perturbed by ``+-eps``.
+    `max_per_weight` coordinates chosen with `seed` are perturbed by `+-eps`.
 
     Args:
         model: A compiled, built Keras model with one output.
@@ -120,7 +120,7 @@ def check_gradients(model: keras.Model, X: np.ndarray, y: np.ndarray, *, eps: fl
         seed: Seed for choosing the coordinates.
 
     Returns:
-        A ``GradientReport``; errors are ``relative_error`` values, so below ~1e-6 is healthy
+        A `GradientReport`; errors are `relative_error` values, so below ~1e-6 is healthy
         and above ~1e-2 means the gradient is wrong.
 
     Raises:

@@ -1,6 +1,6 @@
 """Model lint: mistakes that train without an error but cannot work, found by reading the model.
 
-Each rule is a function in ``RULES`` (code -> rule). Rules reason with the activation
+Each rule is a function in `RULES` (code -> rule). Rules reason with the activation
 catalog's rows (output range, derivative, elementwise) and the head table's loss label
 formats, never with hand-typed lists of names, so a new catalog or head row is covered.
 
@@ -48,12 +48,12 @@ _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # ke
 
 
 class LintWarning(UserWarning):
-    """Issued by ``build_model`` for every lint finding; filter it with this class."""
+    """Issued by `build_model` for every lint finding; filter it with this class."""
 
 
 @dataclass(frozen=True)
 class Finding:
-    """One problem ``lint`` found: which rule, where, what goes wrong, and how to fix it."""
+    """One problem `lint` found: which rule, where, what goes wrong, and how to fix it."""
 
     code: str  # a key of RULES
     layer: str | None  # the layer at fault, or None for the model as a whole
@@ -66,7 +66,7 @@ class Finding:
 
 @dataclass(frozen=True)
 class Rule:
-    """One row of ``RULES``: a check over the model's facts and the advice for what it finds."""
+    """One row of `RULES`: a check over the model's facts and the advice for what it finds."""
 
     check: Callable[[Facts], Problems]
     fix: str
@@ -120,7 +120,7 @@ RULES: dict[str, Rule] = {
 
 def lint(model: keras.Model, X: Any = None, y: Any = None, *,
          select: Iterable[str] | None = None) -> list[Finding]:
-    """Check a built model (and, optionally, its training data) against every rule in ``RULES``.
+    """Check a built model (and, optionally, its training data) against every rule in `RULES`.
 
     Args:
         model: a built Keras model; loss rules need it compiled.
@@ -129,7 +129,7 @@ def lint(model: keras.Model, X: Any = None, y: Any = None, *,
         select: codes of the rules to run (default: all).
 
     Returns:
-        The findings, rule by rule in ``RULES`` order; empty when nothing is wrong.
+        The findings, rule by rule in `RULES` order; empty when nothing is wrong.
 
     Example:
         >>> import kerasact
@@ -149,9 +149,9 @@ def lint(model: keras.Model, X: Any = None, y: Any = None, *,
 
 
 def warn(model: keras.Model) -> list[Finding]:
-    """Issue a ``LintWarning`` for each finding of ``lint(model)``; return the findings.
+    """Issue a `LintWarning` for each finding of `lint(model)`; return the findings.
 
-    The warning points at the first caller outside kerasact (the user's ``build_model`` line).
+    The warning points at the first caller outside kerasact (the user's `build_model` line).
 
     Example:
         >>> import kerasact

@@ -1,6 +1,6 @@
-"""What ``load_model`` checks before Keras reads a ``.keras`` file, and how it words refusals.
+"""What `load_model` checks before Keras reads a `.keras` file, and how it words refusals.
 
-The archive (a zip of config.json and weights) is inspected with ``zipfile``; the config is
+The archive (a zip of config.json and weights) is inspected with `zipfile`; the config is
 scanned for Lambda layers and objects from outside Keras; Keras's own errors are translated
 into the same refusals. No TensorFlow or Keras import: this is plain file reading.
 """

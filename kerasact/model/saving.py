@@ -1,8 +1,8 @@
-"""Crash-safe saving and safe-mode loading of Keras models in the ``.keras`` format.
+"""Crash-safe saving and safe-mode loading of Keras models in the `.keras` format.
 
-``model.save`` truncates its target before writing, so a crash mid-save destroys the old model
-(Keras then calls the torn file "File not found"). ``save_model`` writes beside the target and
-renames; ``load_model`` checks the archive and config before Keras reads them, always loads in
+`model.save` truncates its target before writing, so a crash mid-save destroys the old model
+(Keras then calls the torn file "File not found"). `save_model` writes beside the target and
+renames; `load_model` checks the archive and config before Keras reads them, always loads in
 safe mode, and rewords every Keras error as what is wrong and what to do.
 """
 
@@ -27,14 +27,14 @@ _MIN_KERAS = (3, 15, 1)  # older Keras 3 releases have model-loading CVEs
 
 
 def save_model(model: keras.Model, path: str | os.PathLike) -> pathlib.Path:
-    """Save ``model`` to a ``.keras`` file atomically: the target holds the old model or the new.
+    """Save `model` to a `.keras` file atomically: the target holds the old model or the new.
 
     The model is written to a hidden temporary file beside the target, fsynced and renamed over
-    it. A process killed mid-save may leave a ``.<name>.*.keras`` file behind; delete it freely.
+    it. A process killed mid-save may leave a `.<name>.*.keras` file behind; delete it freely.
 
     Args:
         model: The Keras model to save.
-        path: The target file; must end in ``.keras``. Missing parent directories are created.
+        path: The target file; must end in `.keras`. Missing parent directories are created.
 
     Returns:
         The path written.
@@ -70,17 +70,17 @@ def save_model(model: keras.Model, path: str | os.PathLike) -> pathlib.Path:
 
 def load_model(path: str | os.PathLike, *, compile: bool = True,
                custom_objects: Mapping[str, Any] | None = None) -> keras.Model:
-    """Load a ``.keras`` model in Keras's safe mode, refusing anything not plainly safe.
+    """Load a `.keras` model in Keras's safe mode, refusing anything not plainly safe.
 
     The archive is checked first (a zip, good CRCs, config and weights present), then the
-    config: Lambda layers, and objects from outside ``keras`` not in ``custom_objects``, are
+    config: Lambda layers, and objects from outside `keras` not in `custom_objects`, are
     refused before Keras imports anything.
 
     Args:
-        path: A ``.keras`` file; ``.h5``/``.hdf5`` files and SavedModel directories are refused.
+        path: A `.keras` file; `.h5`/`.hdf5` files and SavedModel directories are refused.
         compile: Whether to restore the optimizer, loss and metrics saved with the model.
         custom_objects: Your own classes or functions the file names, keyed as Keras saved
-            them, e.g. ``{"my_pkg>Scale": Scale}``.
+            them, e.g. `{"my_pkg>Scale": Scale}`.
 
     Returns:
         The loaded model.

@@ -1,7 +1,7 @@
 """Matplotlib figures: a run's (learning curves, confusion matrix, ROC, parity) and the
 concept recipes' (activation grid, softmax bars, decision boundary, descent path, tangents).
 
-Every function takes plain arrays/dicts and returns a ``matplotlib.figure.Figure`` built
+Every function takes plain arrays/dicts and returns a `matplotlib.figure.Figure` built
 without pyplot, so nothing is registered globally and nothing pops up. Numpy, scikit-learn
 and matplotlib only — no TensorFlow.
 """

@@ -1,7 +1,7 @@
 """Matplotlib figures for the concept demos: activations, softmax, boundaries, descent, tangents.
 
-Like ``plots``, every function takes plain arrays/callables and returns a
-``matplotlib.figure.Figure`` built without pyplot. Numpy and matplotlib only — no TensorFlow.
+Like `plots`, every function takes plain arrays/callables and returns a
+`matplotlib.figure.Figure` built without pyplot. Numpy and matplotlib only — no TensorFlow.
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ def softmax_bars(scores: Any, probabilities: Any, labels: Sequence[str] | None =
 
 
 def _grid(points: np.ndarray, resolution: int) -> tuple[np.ndarray, np.ndarray]:
-    """A square meshgrid covering ``points`` (n, 2) with a 10 % margin, never zero-width."""
+    """A square meshgrid covering `points` (n, 2) with a 10 % margin, never zero-width."""
     lo, hi = points.min(axis=0), points.max(axis=0)
     pad = np.maximum(0.1 * (hi - lo), 0.5)
     axes = [np.linspace(lo[i] - pad[i], hi[i] + pad[i], resolution) for i in (0, 1)]
@@ -71,9 +71,9 @@ def _grid(points: np.ndarray, resolution: int) -> tuple[np.ndarray, np.ndarray]:
 
 def decision_boundary(predict: Callable[[np.ndarray], np.ndarray], X: Any, y: Any, *,
                       title: str = "") -> Figure:
-    """Filled contour of ``predict`` over the plane spanned by ``X`` (n, 2), points on top.
+    """Filled contour of `predict` over the plane spanned by `X` (n, 2), points on top.
 
-    ``predict`` gets float32 (m, 2) and may return (m,), (m, 1) or per-class (m, k) values;
+    `predict` gets float32 (m, 2) and may return (m,), (m, 1) or per-class (m, k) values;
     per-class outputs are drawn as their argmax.
 
     Example:
@@ -94,7 +94,7 @@ def decision_boundary(predict: Callable[[np.ndarray], np.ndarray], X: Any, y: An
 
 def descent_path(f: Callable[[np.ndarray, np.ndarray], np.ndarray], path: Any, *,
                  title: str = "") -> Figure:
-    """Contours of ``f(x0, x1)`` (vectorised) with the gradient-descent path, start to end.
+    """Contours of `f(x0, x1)` (vectorised) with the gradient-descent path, start to end.
 
     Example:
         >>> fig = descent_path(lambda a, b: a**2 + 3 * b**2, [[2.0, 1.0], [1.0, 0.4], [0.5, 0.1]])
@@ -115,7 +115,7 @@ def descent_path(f: Callable[[np.ndarray, np.ndarray], np.ndarray], path: Any, *
 
 def tangent_lines(f: Callable[[np.ndarray], np.ndarray], points: Sequence[float],
                   slopes: Sequence[float], *, x: np.ndarray | None = None) -> Figure:
-    """The curve ``f`` with a short tangent of the given slope at each point.
+    """The curve `f` with a short tangent of the given slope at each point.
 
     Example:
         >>> fig = tangent_lines(np.square, [-1.0, 0.5], [-2.0, 1.0])

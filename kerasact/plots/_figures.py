@@ -1,6 +1,6 @@
-"""The one place figures are made: a pyplot-free ``Figure`` sized by its panel count.
+"""The one place figures are made: a pyplot-free `Figure` sized by its panel count.
 
-Shared by ``_run`` (run figures) and ``_concepts`` (concept demos), so both export PNGs of
+Shared by `_run` (run figures) and `_concepts` (concept demos), so both export PNGs of
 the same size per panel. Numpy and matplotlib only — no TensorFlow.
 """
 
@@ -14,7 +14,7 @@ PANEL_SIZE = (4.0, 3.2)  # inches per subplot; figures grow with their panel cou
 
 
 def new_figure(nrows: int = 1, ncols: int = 1) -> tuple[Figure, np.ndarray]:
-    """A constrained-layout ``Figure`` and its axes as a flat array (never squeezed).
+    """A constrained-layout `Figure` and its axes as a flat array (never squeezed).
 
     Example:
         >>> fig, axes = new_figure(1, 2)

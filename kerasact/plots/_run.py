@@ -1,6 +1,6 @@
 """Figures of a training run: learning curves, confusion matrix, ROC, parity.
 
-Every function takes plain arrays/dicts and returns a ``matplotlib.figure.Figure`` built without
+Every function takes plain arrays/dicts and returns a `matplotlib.figure.Figure` built without
 pyplot, so nothing is registered globally, nothing pops up, and an unreferenced figure is simply
 garbage-collected. Numpy, scikit-learn and matplotlib only — no TensorFlow.
 """
@@ -107,7 +107,7 @@ def parity(y_true: Any, y_pred: Any, *, names: Sequence[str] | None = None) -> F
     return fig
 
 def save_png(fig: Figure, path: str | Path) -> Path:
-    """Write ``fig`` as a PNG (creating folders), close it, and return the path.
+    """Write `fig` as a PNG (creating folders), close it, and return the path.
 
     Example:
         >>> save_png(learning_curves({"loss": [1.0, 0.5]}), "/tmp/kerasact-doc/curves.png").name
@@ -125,7 +125,7 @@ def save_png(fig: Figure, path: str | Path) -> Path:
 
 
 def figure_to_array(fig: Figure) -> np.ndarray:
-    """Render ``fig`` to a uint8 RGBA image of shape (H, W, 4), e.g. for ``tf.summary.image``.
+    """Render `fig` to a uint8 RGBA image of shape (H, W, 4), e.g. for `tf.summary.image`.
 
     Example:
         >>> figure_to_array(learning_curves({"loss": [1.0]})).shape[-1]

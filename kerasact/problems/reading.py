@@ -60,13 +60,25 @@ def require_compiled(model: keras.Model) -> Any:
 
 
 def compiled_loss(model: keras.Model) -> Any:
-    """The compiled loss as a callable `(y_true, y_pred) -> loss`, refusing uncompiled models."""
+    """The compiled loss as a callable `(y_true, y_pred) -> loss`, refusing uncompiled models.
+
+    Example:
+        >>> model.compile(loss="mse")  # doctest: +SKIP
+        >>> compiled_loss(model).__name__  # doctest: +SKIP
+        'mean_squared_error'
+    """
     loss = require_compiled(model)
     return loss if isinstance(loss, keras.losses.Loss) else keras.losses.get(loss)
 
 
 def loss_config(model: keras.Model) -> dict[str, Any]:
-    """The compiled Loss object's config (`from_logits`, ...); {} for names, functions or none."""
+    """The compiled Loss object's config (`from_logits`, ...); {} for names, functions or none.
+
+    Example:
+        >>> from kerasact import build_model
+        >>> loss_config(build_model("binary", 4, logits=True))["from_logits"]
+        True
+    """
     loss = getattr(model, "loss", None) if getattr(model, "compiled", False) else None
     return loss.get_config() if isinstance(loss, keras.losses.Loss) else {}
 
@@ -87,7 +99,12 @@ def _loss_keys(loss: Any) -> list[tuple[Head, str]]:
 
 def activation_of(layer: Any) -> activations.Activation | None:
     """The catalog row of the activation a layer applies; None for layers without one and for
-    custom activation functions outside the catalog."""
+    custom activation functions outside the catalog.
+
+    Example:
+        >>> activation_of(keras.layers.Dense(3, activation="swish")).name
+        'silu'
+    """
     act = getattr(layer, "activation", None)
     name = getattr(act, "__name__", None)
     try:
@@ -97,13 +114,25 @@ def activation_of(layer: Any) -> activations.Activation | None:
 
 
 def output_activation(model: keras.Model) -> str:
-    """The name of the activation the last layer applies (`"linear"` when it applies none)."""
+    """The name of the activation the last layer applies (`"linear"` when it applies none).
+
+    Example:
+        >>> from kerasact import build_model
+        >>> output_activation(build_model("multiclass", 4, n_classes=3))
+        'softmax'
+    """
     act = getattr(model.layers[-1], "activation", None)
     return getattr(act, "__name__", "linear") if act is not None else "linear"
 
 
 def output_units(model: keras.Model) -> int:
-    """The width of the model's (first) output."""
+    """The width of the model's (first) output.
+
+    Example:
+        >>> from kerasact import build_model
+        >>> output_units(build_model("multilabel", 4, n_outputs=5))
+        5
+    """
     return int(model.outputs[0].shape[-1])
 
 
@@ -113,6 +142,12 @@ def functional_view(model: keras.Model) -> keras.Model:
     `keras.models.clone_model` of a compiled model recompiles it from its config, which fails
     for unregistered custom losses and builds optimizer slots; cloning this view avoids both.
     Single tensors, not one-element lists, keep Keras's structure check quiet.
+
+    Example:
+        >>> from kerasact import build_model
+        >>> view = functional_view(build_model("binary", 4))
+        >>> view.compiled, view.output_shape
+        (False, (None, 1))
     """
     require_built(model)
     ins, outs = model.inputs, model.outputs
@@ -149,7 +184,13 @@ def head_of(model: keras.Model) -> ModelHead:
 
 
 def loss_key(model: keras.Model) -> str | None:
-    """The head-table name of the compiled loss; None when uncompiled or not a head-table loss."""
+    """The head-table name of the compiled loss; None when uncompiled or not a head-table loss.
+
+    Example:
+        >>> from kerasact import build_model
+        >>> loss_key(build_model("multiclass", 4, n_classes=3, loss="cce"))
+        'categorical_crossentropy'
+    """
     loss = getattr(model, "loss", None) if getattr(model, "compiled", False) else None
     keys = _loss_keys(loss) if loss is not None else []
     return keys[0][1] if keys else None

@@ -1,12 +1,12 @@
 """Numpy reference implementations: the independent oracle that Keras models are checked against.
 
-Nothing here imports TensorFlow or Keras (a test enforces it): ``forward`` reads a model only
-through duck typing (layer class names, ``get_config()``, ``get_weights()``), so a bug in Keras
+Nothing here imports TensorFlow or Keras (a test enforces it): `forward` reads a model only
+through duck typing (layer class names, `get_config()`, `get_weights()`), so a bug in Keras
 cannot hide in the oracle too. Everything is computed in float64.
 
-This is the public face; the code lives in three private modules, one job each: ``_forward``
-(dense layers and ``forward``), ``_calculus`` (central differences, gradient descent) and
-``_losses`` (softmax and Keras-convention losses).
+This is the public face; the code lives in three private modules, one job each: `_forward`
+(dense layers and `forward`), `_calculus` (central differences, gradient descent) and
+`_losses` (softmax and Keras-convention losses).
 
 Example:
     >>> from kerasact.reference import dense

@@ -1,5 +1,5 @@
 """Numerical calculus: central differences and plain gradient descent (part of
-``kerasact.reference``; import from there). Numpy only, float64.
+`kerasact.reference`; import from there). Numpy only, float64.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ ArrayFn = Callable[[np.ndarray], np.ndarray]
 
 
 def numerical_diff(f: ArrayFn, x: np.ndarray | float, h: float = 1e-4) -> np.ndarray:
-    """Central difference ``(f(x + h) - f(x - h)) / 2h``, elementwise for array ``x``.
+    """Central difference `(f(x + h) - f(x - h)) / 2h`, elementwise for array `x`.
 
     Its error is O(h**2) instead of the forward difference's O(h).
 
@@ -29,7 +29,7 @@ def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray,
     """Gradient of a scalar function of an array of any shape, by central differences.
 
     Works on a float64 copy, perturbing one element at a time and restoring it before the next,
-    so ``f`` always sees a single perturbed element and the caller's array is never touched.
+    so `f` always sees a single perturbed element and the caller's array is never touched.
 
     Example:
         >>> numerical_gradient(lambda v: float(np.sum(v ** 2)), np.array([1.0, -2.0])).round(6)
@@ -51,11 +51,11 @@ def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray,
 def gradient_descent(f: Callable[[np.ndarray], float], init_x: np.ndarray, lr: float = 0.01,
                      step_num: int = 100, *, return_path: bool = False
                      ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
-    """Plain gradient descent ``x <- x - lr * grad f(x)`` with numerical gradients.
+    """Plain gradient descent `x <- x - lr * grad f(x)` with numerical gradients.
 
     Returns:
-        The final ``x``; with ``return_path=True`` also every iterate, shape
-        ``(step_num + 1, *x.shape)``, starting with ``init_x`` and ending with the final ``x``.
+        The final `x`; with `return_path=True` also every iterate, shape
+        `(step_num + 1, *x.shape)`, starting with `init_x` and ending with the final `x`.
 
     Example:
         >>> x = gradient_descent(lambda v: float(np.sum(v ** 2)), np.array([-3.0, 4.0]), lr=0.1)

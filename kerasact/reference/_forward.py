@@ -1,7 +1,7 @@
-"""Numpy forward pass of Keras MLPs (part of ``kerasact.reference``; import from there).
+"""Numpy forward pass of Keras MLPs (part of `kerasact.reference`; import from there).
 
-Nothing here imports TensorFlow or Keras: ``forward`` reads a model only through duck typing
-(layer class names, ``get_config()``, ``get_weights()``), so a bug in Keras cannot hide in the
+Nothing here imports TensorFlow or Keras: `forward` reads a model only through duck typing
+(layer class names, `get_config()`, `get_weights()`), so a bug in Keras cannot hide in the
 oracle too. Everything is computed in float64.
 """
 
@@ -37,16 +37,16 @@ def _check_dense_shapes(a: np.ndarray, W: np.ndarray, b: np.ndarray) -> None:
 
 
 def dense(a_in: np.ndarray, W: np.ndarray, b: np.ndarray, g: ActivationLike) -> np.ndarray:
-    """Vectorised dense layer ``g(a_in @ W + b)`` for one row (1-D) or a batch (2-D).
+    """Vectorised dense layer `g(a_in @ W + b)` for one row (1-D) or a batch (2-D).
 
     Args:
-        a_in: Input activations, shape ``(n_in,)`` or ``(batch, n_in)``.
-        W: Kernel, shape ``(n_in, units)`` (Keras's layout).
-        b: Bias, shape ``(units,)``.
-        g: Activation: a numpy callable, a catalog name or row, or ``None`` for linear.
+        a_in: Input activations, shape `(n_in,)` or `(batch, n_in)`.
+        W: Kernel, shape `(n_in, units)` (Keras's layout).
+        b: Bias, shape `(units,)`.
+        g: Activation: a numpy callable, a catalog name or row, or `None` for linear.
 
     Returns:
-        Output activations, shape ``(units,)`` or ``(batch, units)``.
+        Output activations, shape `(units,)` or `(batch, units)`.
 
     Example:
         >>> dense(np.array([1.0, -2.0]), np.eye(2), np.zeros(2), "relu")
@@ -58,10 +58,10 @@ def dense(a_in: np.ndarray, W: np.ndarray, b: np.ndarray, g: ActivationLike) -> 
 
 
 def dense_loop(a_in: np.ndarray, W: np.ndarray, b: np.ndarray, g: ActivationLike) -> np.ndarray:
-    """Dense layer written one unit at a time, the textbook form; agrees with ``dense``.
+    """Dense layer written one unit at a time, the textbook form; agrees with `dense`.
 
-    Each unit j computes ``z_j = a_in . W[:, j] + b[j]``; ``g`` is applied to the collected
-    ``z`` so that non-elementwise activations (softmax, glu) also agree with ``dense``.
+    Each unit j computes `z_j = a_in . W[:, j] + b[j]`; `g` is applied to the collected
+    `z` so that non-elementwise activations (softmax, glu) also agree with `dense`.
 
     Example:
         >>> dense_loop(np.array([1.0, -2.0]), np.eye(2), np.zeros(2), "relu")
@@ -150,15 +150,15 @@ _LAYERS: dict[str, Callable[[Any, np.ndarray], np.ndarray]] = {
 def forward(model: Any, X: np.ndarray) -> np.ndarray:
     """Run a Keras MLP's weights through numpy, in inference mode and float64.
 
-    The model must be a chain: a ``Sequential`` or a branch-free functional model, possibly
-    nested. Supported layers are the keys of ``_LAYERS``; anything else raises ``ValueError``.
+    The model must be a chain: a `Sequential` or a branch-free functional model, possibly
+    nested. Supported layers are the keys of `_LAYERS`; anything else raises `ValueError`.
 
     Args:
-        model: A built Keras model (read only through ``layers``, ``get_config``, ``get_weights``).
+        model: A built Keras model (read only through `layers`, `get_config`, `get_weights`).
         X: Input batch.
 
     Returns:
-        The model's output for ``X``; matches ``model.predict(X)`` to float32 precision.
+        The model's output for `X`; matches `model.predict(X)` to float32 precision.
 
     Example:
         >>> forward(model, X_test).shape == model.predict(X_test).shape  # doctest: +SKIP

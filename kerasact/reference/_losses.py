@@ -1,7 +1,7 @@
-"""Numpy losses with Keras's conventions (part of ``kerasact.reference``; import from there).
+"""Numpy losses with Keras's conventions (part of `kerasact.reference`; import from there).
 
 Probabilities are clipped with Keras's epsilon before the logs, and means are taken the way
-Keras takes them, so these agree with ``keras.losses`` to float precision.
+Keras takes them, so these agree with `keras.losses` to float precision.
 """
 
 from __future__ import annotations
@@ -37,10 +37,10 @@ def cross_entropy_error(y: np.ndarray, t: np.ndarray) -> float:
     """Categorical cross-entropy, averaged over the batch (Keras's CategoricalCrossentropy).
 
     Args:
-        y: Predicted probabilities, shape ``(k,)`` or ``(batch, k)``; clipped to
-            ``[eps, 1 - eps]`` with Keras's ``eps = 1e-7`` before the log.
-        t: Either one-hot / probability targets shaped like ``y`` or integer class labels
-            shaped like ``y.shape[:-1]`` (Keras's SparseCategoricalCrossentropy).
+        y: Predicted probabilities, shape `(k,)` or `(batch, k)`; clipped to
+            `[eps, 1 - eps]` with Keras's `eps = 1e-7` before the log.
+        t: Either one-hot / probability targets shaped like `y` or integer class labels
+            shaped like `y.shape[:-1]` (Keras's SparseCategoricalCrossentropy).
 
     Example:
         >>> round(cross_entropy_error(np.array([[0.5, 0.5]]), np.array([0])), 6)
@@ -58,7 +58,7 @@ def cross_entropy_error(y: np.ndarray, t: np.ndarray) -> float:
 def binary_cross_entropy(y: np.ndarray, t: np.ndarray) -> float:
     """Binary cross-entropy averaged over every element (Keras's BinaryCrossentropy).
 
-    ``y`` is clipped to ``[eps, 1 - eps]`` with Keras's ``eps = 1e-7`` before the logs.
+    `y` is clipped to `[eps, 1 - eps]` with Keras's `eps = 1e-7` before the logs.
 
     Example:
         >>> round(binary_cross_entropy(np.array([0.5]), np.array([1.0])), 6)
@@ -73,7 +73,7 @@ def mean_squared_error(y: np.ndarray, t: np.ndarray) -> float:
     """Mean of the squared errors over every element (Keras's convention, no factor 1/2).
 
     Keras averages over the last axis and then over the batch, which equals the mean over all
-    elements; textbooks that use ``0.5 * sum`` give a different scale.
+    elements; textbooks that use `0.5 * sum` give a different scale.
 
     Example:
         >>> mean_squared_error(np.array([1.0, 3.0]), np.array([0.0, 0.0]))

@@ -1,6 +1,6 @@
 """pytest plugin for checking Keras models: fixtures plus model-output assertions.
 
-Installing kerasact registers this module through the ``pytest11`` entry point, so any test
+Installing kerasact registers this module through the `pytest11` entry point, so any test
 file gets the fixtures without configuration and imports the assertions from here:
 
     def test_head(kerasact_dataset):
@@ -9,13 +9,13 @@ file gets the fixtures without configuration and imports the assertions from her
 
 pytest loads this module in EVERY session of every project in the environment, so it
 imports nothing heavy: numpy, Keras and TensorFlow are imported inside the fixtures and on
-first use of an assertion (PEP 562). Disable the plugin with ``pytest -p no:kerasact``.
+first use of an assertion (PEP 562). Disable the plugin with `pytest -p no:kerasact`.
 
 Fixtures:
-    kerasact_dataset: session-scoped factory ``(problem, ...) -> (X, y)``, see ``make_dataset``.
+    kerasact_dataset: session-scoped factory `(problem, ...) -> (X, y)`, see `make_dataset`.
     kerasact_seed: opt-in; seeds Python, numpy and Keras before the test, returns the seed
-        (``--kerasact-seed N`` or the ini option ``kerasact_seed``; default 0).
-    kerasact_run_dir: a fresh run directory under ``tmp_path``.
+        (`--kerasact-seed N` or the ini option `kerasact_seed`; default 0).
+    kerasact_run_dir: a fresh run directory under `tmp_path`.
 """
 
 from __future__ import annotations
@@ -55,21 +55,21 @@ def __getattr__(name: str) -> Any:
 
 def make_dataset(problem: str, *, n: int = 64, features: int = 4, count: int | None = None,
                  labels: str | None = None, seed: int = 0) -> tuple[Any, Any]:
-    """A tiny deterministic, learnable dataset for a problem type of ``kerasact.HEADS``.
+    """A tiny deterministic, learnable dataset for a problem type of `kerasact.HEADS`.
 
-    ``X`` is standard normal; ``y`` comes from a random linear teacher, in the label format of
-    the head's default loss (or ``labels``), so a kerasact model of that problem trains on it.
+    `X` is standard normal; `y` comes from a random linear teacher, in the label format of
+    the head's default loss (or `labels`), so a kerasact model of that problem trains on it.
 
     Args:
-        problem: a problem type (``"regression"``, ``"binary"``, ...), aliases allowed.
+        problem: a problem type (`"regression"`, `"binary"`, ...), aliases allowed.
         n: rows.
-        features: columns of ``X``.
+        features: columns of `X`.
         count: classes, labels or targets (the head's default, else 3).
-        labels: a label format, a key of ``kerasact.inputs.LABEL_FORMATS`` (``"sparse"``, ``"one_hot"``...).
+        labels: a label format, a key of `kerasact.inputs.LABEL_FORMATS` (`"sparse"`, `"one_hot"`...).
         seed: the data's own seed; global random state is neither read nor changed.
 
     Returns:
-        ``(X, y)``: float32 ``X`` of shape ``(n, features)``, ``y`` as the loss expects it.
+        `(X, y)`: float32 `X` of shape `(n, features)`, `y` as the loss expects it.
 
     Example:
         >>> X, y = make_dataset("multiclass", count=4)
@@ -100,17 +100,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 @pytest.fixture(scope="session")
 def kerasact_dataset() -> Callable[..., tuple[Any, Any]]:
-    """Factory of tiny deterministic datasets: ``kerasact_dataset("binary", n=32) -> (X, y)``."""
+    """Factory of tiny deterministic datasets: `kerasact_dataset("binary", n=32) -> (X, y)`."""
     return make_dataset
 
 
 @pytest.fixture
 def kerasact_seed(request: pytest.FixtureRequest) -> int:
-    """Seed Python's ``random``, numpy and Keras/TensorFlow before the test; returns the seed.
+    """Seed Python's `random`, numpy and Keras/TensorFlow before the test; returns the seed.
 
     Opt-in rather than autouse: this plugin is loaded into every pytest run, and reseeding
     every test of every project would be a surprise. Op determinism is left alone
-    (``tf.config.experimental.enable_op_determinism`` cannot be undone in a process).
+    (`tf.config.experimental.enable_op_determinism` cannot be undone in a process).
     """
     import keras
 
@@ -122,7 +122,7 @@ def kerasact_seed(request: pytest.FixtureRequest) -> int:
 
 @pytest.fixture
 def kerasact_run_dir(tmp_path: Path) -> Path:
-    """A fresh, empty run directory ``<tmp_path>/runs/pytest/<run-id>`` for logs and models."""
+    """A fresh, empty run directory `<tmp_path>/runs/pytest/<run-id>` for logs and models."""
     from kerasact.training import runs
 
     return runs.new_run_dir(tmp_path / "runs", "pytest")

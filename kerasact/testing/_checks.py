@@ -1,6 +1,6 @@
-"""Static model checks behind ``kerasact.testing``: output contract, numpy-reference parity,
-gradients, finiteness, TensorBoard tags. Each raises ``AssertionError`` saying what was expected,
-what was found and the likely cause; usage errors raise ``ValueError``/``TypeError``.
+"""Static model checks behind `kerasact.testing`: output contract, numpy-reference parity,
+gradients, finiteness, TensorBoard tags. Each raises `AssertionError` saying what was expected,
+what was found and the likely cause; usage errors raise `ValueError`/`TypeError`.
 """
 
 from __future__ import annotations
@@ -36,9 +36,9 @@ def assert_output_contract(model: keras.Model, X: Any, problem: str | None = Non
     applies the head's activation.
 
     Args:
-        model: a compiled model (its loss tells the problem type) or any model with ``problem``.
-        X: inputs, shape ``(n, features)``.
-        problem: the problem type; inferred with ``kerasact.head_of`` when None.
+        model: a compiled model (its loss tells the problem type) or any model with `problem`.
+        X: inputs, shape `(n, features)`.
+        problem: the problem type; inferred with `kerasact.head_of` when None.
 
     Example:
         >>> assert_output_contract(kerasact.build_model("multiclass", 4, n_classes=3), X)  # doctest: +SKIP
@@ -76,8 +76,8 @@ def assert_output_contract(model: keras.Model, X: Any, problem: str | None = Non
 
 
 def assert_matches_reference(model: keras.Model, X: Any, atol: float = 1e-5, *, rtol: float = 1e-5) -> None:
-    """Keras's output equals ``kerasact.reference.forward`` (numpy, float64) within
-    ``atol + rtol * |reference|``.
+    """Keras's output equals `kerasact.reference.forward` (numpy, float64) within
+    `atol + rtol * |reference|`.
 
     Example:
         >>> assert_matches_reference(model, X[:32])  # doctest: +SKIP
@@ -101,7 +101,7 @@ def assert_matches_reference(model: keras.Model, X: Any, atol: float = 1e-5, *, 
 def assert_gradients_match(model: keras.Model, X: Any, y: Any, rtol: float = 1e-4, *,
                            max_per_weight: int = 20) -> None:
     """TensorFlow's gradients of the compiled loss equal central differences (float64) on
-    ``max_per_weight`` coordinates of every weight, via ``kerasact.check_gradients``;
+    `max_per_weight` coordinates of every weight, via `kerasact.check_gradients`;
     the message names the worst weight.
 
     Example:
@@ -120,7 +120,7 @@ def assert_gradients_match(model: keras.Model, X: Any, y: Any, rtol: float = 1e-
 
 
 def assert_finite(model: keras.Model, X: Any) -> None:
-    """No NaN/inf in the model's weights, in ``X`` or in the outputs; names the offending weights.
+    """No NaN/inf in the model's weights, in `X` or in the outputs; names the offending weights.
 
     Example:
         >>> assert_finite(result.model, X_test)  # doctest: +SKIP
@@ -148,8 +148,8 @@ def assert_finite(model: keras.Model, X: Any) -> None:
 
 
 def assert_tensorboard_logged(log_dir: str | os.PathLike, tags: str | Iterable[str]) -> None:
-    """Event files under ``log_dir`` hold every scalar tag in ``tags`` (read with TensorBoard's
-    own reader). A tag matches in any run folder; ``"validation/epoch_loss"`` names the folder.
+    """Event files under `log_dir` hold every scalar tag in `tags` (read with TensorBoard's
+    own reader). A tag matches in any run folder; `"validation/epoch_loss"` names the folder.
 
     Example:
         >>> assert_tensorboard_logged(result.run_dir, ["epoch_loss", "validation/epoch_loss"])  # doctest: +SKIP

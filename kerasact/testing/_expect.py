@@ -1,9 +1,9 @@
-"""What the ``kerasact.testing`` assertions expect of a model, and how they read one.
+"""What the `kerasact.testing` assertions expect of a model, and how they read one.
 
-Expectations come from the model's ``kerasact.HEADS`` row (units, output activation, the label
+Expectations come from the model's `kerasact.HEADS` row (units, output activation, the label
 format of its loss), the activation catalog (output ranges, the head's output at zero logits)
-and ``EXPECTATIONS`` below, never from branches on problem names; the model is read through
-``kerasact.problems`` (the one reader of built models) and labels through ``LABEL_FORMATS``.
+and `EXPECTATIONS` below, never from branches on problem names; the model is read through
+`kerasact.problems` (the one reader of built models) and labels through `LABEL_FORMATS`.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ EXPECTATIONS: dict[str, Expectation] = {
 }
 
 def expectation(head: problems.Head) -> Expectation:
-    """The ``EXPECTATIONS`` row of a head, or a message saying the table lacks it."""
+    """The `EXPECTATIONS` row of a head, or a message saying the table lacks it."""
     if head.name not in EXPECTATIONS:
         raise ValueError(f"kerasact.testing has no expectations for problem {head.name!r}; add a "
                          f"row to kerasact.testing._expect.EXPECTATIONS (rows: {sorted(EXPECTATIONS)}).")
@@ -49,7 +49,7 @@ def expectation(head: problems.Head) -> Expectation:
 
 
 def read_head(model: keras.Model, problem: str | None) -> ModelHead:
-    """The model's head as ``kerasact.head_of`` reads it, or the row ``problem`` names."""
+    """The model's head as `kerasact.head_of` reads it, or the row `problem` names."""
     if problem is None:
         try:
             return problems.head_of(model)
@@ -74,7 +74,7 @@ def label_format(info: ModelHead, y: Any) -> str:
 def probabilities(model: keras.Model, X: Any, info: ModelHead) -> np.ndarray:
     """Outputs as probabilities or values: the head's link applied when the model gives logits.
 
-    An eager call, as ``kerasact.predict`` computes it: ``predict_on_batch`` would trace a
+    An eager call, as `kerasact.predict` computes it: `predict_on_batch` would trace a
     function for a model the checks call a few times.
     """
     out = keras.ops.convert_to_numpy(model(np.asarray(X, np.float32), training=False))

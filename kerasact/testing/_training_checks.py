@@ -1,4 +1,4 @@
-"""Training-behaviour checks behind ``kerasact.testing``: the loss at initialisation, overfitting
+"""Training-behaviour checks behind `kerasact.testing`: the loss at initialisation, overfitting
 a tiny batch, and every weight moving in one step. Training always happens on a clone with
 copied weights and a fresh optimizer, so the user's model is never changed.
 """
@@ -40,7 +40,7 @@ def _layers(model: keras.Model) -> Iterator[keras.layers.Layer]:
 
 
 def _clone(model: keras.Model) -> tuple[keras.Model, set[int]]:
-    """An uncompiled copy with the same weights, and the indices in ``weights`` of the weights
+    """An uncompiled copy with the same weights, and the indices in `weights` of the weights
     built to train (frozen ones included; BatchNormalization statistics not)."""
     compiled_loss(model)  # refuses uncompiled models with a clear message
     clone = keras.models.clone_model(functional_view(model))
@@ -69,15 +69,15 @@ def assert_initial_loss(model: keras.Model, X: Any, y: Any, factor: float | None
 
     The expected value is the compiled loss of the head's activation applied to zero logits:
     ln 2 for binary, ln K for K classes, ln 2 per label, mean(y**2) for MSE regression. A fresh
-    network's outputs are not exactly 0, so the band is a factor (``EXPECTATIONS``): 3 for
+    network's outputs are not exactly 0, so the band is a factor (`EXPECTATIONS`): 3 for
     classifiers, 50 for regression (MSE grows with the square of the outputs' spread).
 
     Args:
         model: a compiled, untrained model.
         X: inputs.
         y: labels in the format the loss expects.
-        factor: pass when ``loss / expected`` lies in ``[1 / factor, factor]``.
-        problem: the problem type, when ``kerasact.head_of`` cannot tell it.
+        factor: pass when `loss / expected` lies in `[1 / factor, factor]`.
+        problem: the problem type, when `kerasact.head_of` cannot tell it.
 
     Example:
         >>> assert_initial_loss(kerasact.build_model("binary", 4), X, y)  # doctest: +SKIP
@@ -123,9 +123,9 @@ def assert_can_overfit(model: keras.Model, X_small: Any, y_small: Any, epochs: i
     """A clone trained on one tiny batch drives its loss close to zero.
 
     The clone keeps the weights, loss and optimizer class; its learning rate is
-    ``OVERFIT_LR_SCALE`` times the model's unless ``learning_rate`` is given. ``epochs``
-    full-batch steps are taken, stopping early once the loss is below ``max_loss`` (default:
-    ``OVERFIT_SHARE`` of the loss of the best constant prediction).
+    `OVERFIT_LR_SCALE` times the model's unless `learning_rate` is given. `epochs`
+    full-batch steps are taken, stopping early once the loss is below `max_loss` (default:
+    `OVERFIT_SHARE` of the loss of the best constant prediction).
 
     Example:
         >>> assert_can_overfit(kerasact.build_model("binary", 4), X[:16], y[:16])  # doctest: +SKIP
@@ -160,7 +160,7 @@ def assert_weights_update(model: keras.Model, X: Any, y: Any, *, skip: Iterable[
     """Every weight built to train changes in one optimisation step (on a clone).
 
     Weights Keras creates as non-trainable (BatchNormalization statistics, Normalization mean
-    and variance) are not expected to change; frozen ones are reported. ``skip`` names weight
+    and variance) are not expected to change; frozen ones are reported. `skip` names weight
     paths or layer names that are frozen on purpose.
 
     Example:
