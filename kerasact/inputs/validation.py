@@ -17,7 +17,8 @@ from typing import Any
 import keras
 import numpy as np
 
-from kerasact import data
+from kerasact import _errors, data
+from kerasact.inputs import frames
 from kerasact.inputs._convert import Expect
 from kerasact.inputs.label_formats import LABEL_FORMATS
 from kerasact.problems import Head, LabelFormat, ModelHead, get_head, head_of
@@ -75,6 +76,7 @@ def validate(X: Any, y: Any = None, problem: str | None = None, model: keras.Mod
         >>> validate([[0.0, 1.0], [2.0, 3.0]], [1, 0], problem="binary").y.ravel().tolist()
         [1.0, 0.0]
     """
+    _errors.check_bool("encode", encode)
     expect, n_features, info = _expectation(problem, model, encode)
     X = _features(X, n_features)
     checked, codec = None, None
@@ -111,19 +113,11 @@ def _input_width(model: keras.Model) -> int | None:
 
 
 def _array(value: Any, arg: str) -> np.ndarray:
-    """`np.asarray`, with numpy's errors for ragged or mixed input turned into ours."""
+    """`np.asarray` of arrays, lists and pandas tables, with ragged input, sparse matrices, text
+    columns and missing labels refused by name (`kerasact.inputs.frames`)."""
     if value is None:
         raise TypeError(f"{arg} is None; pass an array.")
-    try:
-        arr = np.asarray(value)
-    except (ValueError, TypeError):
-        raise ValueError(f"{arg} is ragged: its rows have different lengths; give every row the same number "
-                         "of values.") from None
-    if arr.dtype.kind == "O":  # a list mixing numbers and None/text: numbers if possible, else text
-        try:
-            arr = arr.astype(np.float64)
-        except (TypeError, ValueError):
-            arr = arr.astype(str)
+    arr = frames.to_array(value, arg, labels=arg == "y")
     if arr.dtype.kind not in "biufUS":
         raise TypeError(f"{arg} must be numbers; got dtype {arr.dtype}. Convert it, e.g. "
                         f"np.asarray({arg}, float).")

@@ -9,6 +9,7 @@ from typing import Any
 
 import keras
 
+from kerasact import _errors
 from kerasact.diagnose.linting import warn
 from kerasact.model import layers as preprocessing
 from kerasact.model import optimizers
@@ -127,13 +128,19 @@ def build_model(
     """
     # Each may be the spec's flag (True/False) or the training data to adapt on now.
     spec = ModelSpec(problem, input_dim, n_classes=n_classes, n_outputs=n_outputs, hidden=hidden,
-                     activation=activation, normalize=_wanted(normalize),
-                     normalize_target=_wanted(normalize_target), **options)
+                     activation=activation, normalize=_wanted("normalize", normalize, "features"),
+                     normalize_target=_wanted("normalize_target", normalize_target, "targets"), **options)
     return build_from_spec(spec, normalize=normalize, normalize_target=normalize_target, strategy=strategy)
 
 
-def _wanted(flag_or_data: Any) -> bool:
-    return flag_or_data is not None and flag_or_data is not False
+def _wanted(arg: str, flag_or_data: Any, data: str) -> bool:
+    """Whether the layer is wanted; a scalar such as `1` or `"yes"` is refused (it hides a typo)."""
+    if flag_or_data is None or isinstance(flag_or_data, bool):
+        return bool(flag_or_data)
+    if isinstance(flag_or_data, (str, bytes, int, float)):
+        raise _errors.invalid(arg, flag_or_data, f"True, False, None or the training {data} (an array)",
+                              kind=TypeError)
+    return True
 
 
 def build_from_spec(spec: ModelSpec, *, normalize: Any = None, normalize_target: Any = None,

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
@@ -15,7 +14,7 @@ from typing import Any
 import keras
 from keras.src.metrics import ALL_OBJECTS_DICT  # Keras's registry of metric names: no public accessor
 
-from kerasact import activations
+from kerasact import _errors, activations
 from kerasact.model import optimizers
 from kerasact.problems import heads
 from kerasact.runtime import execution
@@ -26,6 +25,7 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 HiddenLayer = int | tuple[int, str] | list
+MAX_SEED = 2**31 - 1  # TensorFlow's stateless seeds are int32: a larger seed fails at build time
 
 
 @dataclass(frozen=True)
@@ -63,23 +63,21 @@ class ModelSpec:
     def __post_init__(self) -> None:
         head = heads.get(self.problem)
         _set(self, "problem", head.name)
-        _check_int(self.input_dim, "input_dim", low=1)
+        _errors.check_int("input_dim", self.input_dim, minimum=1)
         if self.n_classes is not None and self.n_outputs is not None and self.n_classes != self.n_outputs:
             raise ValueError(f"n_classes={self.n_classes} and n_outputs={self.n_outputs} disagree; give one.")
+        count_arg = "n_classes" if self.n_classes is not None or self.n_outputs is None else "n_outputs"
         count = self.n_classes if self.n_classes is not None else self.n_outputs
-        _set(self, "output_units", head.units(count))
+        _set(self, "output_units", head.units(count, arg=count_arg))
         _set(self, "activation", _dense_activation(self.activation, "activation").name)
         _set(self, "hidden", _normalise_hidden(self.hidden, self.activation))
-        _check_float(self.dropout, "dropout", low=0.0, high=1.0, high_open=True)
-        _check_float(self.l2, "l2", low=0.0)
-        if not isinstance(self.batch_norm, bool):
-            raise TypeError(f"batch_norm must be True or False; got {self.batch_norm!r}.")
+        _errors.check_number("dropout", self.dropout, minimum=0, maximum=1, open_high=True)
+        _errors.check_number("l2", self.l2, minimum=0)
+        for flag in ("batch_norm", "logits", "normalize", "normalize_target"):
+            _errors.check_bool(flag, getattr(self, flag))
         _set(self, "optimizer", optimizers.resolve(self.optimizer))
-        if self.learning_rate is not None:
-            _check_float(self.learning_rate, "learning_rate", low=0.0, low_open=True)
+        _errors.check_number("learning_rate", self.learning_rate, minimum=0, open_low=True, none=True)
         _set(self, "loss", head.loss_option(self.loss)[0])
-        if not isinstance(self.logits, bool):
-            raise TypeError(f"logits must be True or False; got {self.logits!r}.")
         if self.logits and not head.probabilistic:
             probabilistic = sorted(name for name, row in heads.HEADS.items() if row.probabilistic)
             raise ValueError(f"logits=True applies to probability heads {probabilistic}; "
@@ -90,8 +88,7 @@ class ModelSpec:
         if isinstance(self.metrics, str):
             raise TypeError(f"metrics must be a list of names; got the string {self.metrics!r}.")
         _set(self, "metrics", tuple(_check_metric(m) for m in self.metrics))
-        if self.seed is not None:
-            _check_int(self.seed, "seed", low=0)
+        _errors.check_int("seed", self.seed, minimum=0, maximum=MAX_SEED, none=True)
         execution.validate(self)
 
     @property
@@ -138,7 +135,10 @@ class ModelSpec:
         if path.suffix not in readers:
             raise ValueError(f"Spec file {str(path)!r} must end in one of {sorted(readers)}.")
         try:
-            data = readers[path.suffix](path.read_text())
+            data = readers[path.suffix](path.read_text(encoding="utf-8"))
+        except UnicodeDecodeError as err:
+            raise ValueError(f"Spec file {str(path)!r} is not UTF-8 text (byte {err.start}: {err.reason}); "
+                             "save it as UTF-8.") from None
         except (tomllib.TOMLDecodeError, json.JSONDecodeError) as err:
             raise ValueError(f"Spec file {str(path)!r} is not valid {path.suffix[1:].upper()}: {err}") from None
         return cls.from_dict(data)
@@ -159,24 +159,6 @@ def _set(spec: ModelSpec, name: str, value: Any) -> None:
     object.__setattr__(spec, name, value)  # frozen: normalised values are set once, here
 
 
-def _check_int(value: Any, name: str, *, low: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int; got {value!r} ({type(value).__name__}).")
-    if value < low:
-        raise ValueError(f"{name} must be >= {low}; got {value}.")
-
-
-def _check_float(value: Any, name: str, *, low: float, high: float = math.inf,
-                 low_open: bool = False, high_open: bool = False) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be a number; got {value!r} ({type(value).__name__}).")
-    too_low = value <= low if low_open else value < low
-    too_high = value >= high if high_open else value > high
-    if too_low or too_high or math.isnan(value):
-        lo, hi = "(" if low_open else "[", ")" if high_open else "]"
-        raise ValueError(f"{name} must be in {lo}{low}, {high}{hi}; got {value}.")
-
-
 def _dense_activation(identifier: Any, arg: str) -> activations.Activation:
     """A catalog row that a Dense layer can apply by name (see `activations.DENSE_NAMES`)."""
     row = activations.get(identifier)
@@ -195,7 +177,7 @@ def _normalise_hidden(hidden: Sequence[HiddenLayer], default: str) -> tuple[tupl
         width, act = (item, default) if not isinstance(item, (tuple, list)) else (tuple(item) + (None,))[:2]
         if isinstance(item, (tuple, list)) and len(item) != 2:
             raise ValueError(f"hidden[{i}] must be a width or a (width, activation) pair; got {item!r}.")
-        _check_int(width, f"hidden[{i}] width", low=1)
+        _errors.check_int(f"hidden[{i}] width", width, minimum=1)
         row = _dense_activation(act, f"hidden[{i}]")
         if width == 1 and not row.elementwise:
             # softmax-like activations normalise across the layer: over one unit they are constant.

@@ -70,20 +70,29 @@ class Head:
         """True when the head outputs probabilities, so `logits=True` applies."""
         return self.activation != "linear"
 
-    def units(self, count: int | None) -> int:
-        """Output units for `count` classes/labels/targets, validated against this row."""
+    def units(self, count: int | None, arg: str = "n_classes") -> int:
+        """Output units for `count` classes/labels/targets, validated against this row.
+
+        Args:
+            count: classes, labels or targets (None: the row's default).
+            arg: the argument `count` came from, for messages (`n_classes` or `n_outputs`).
+
+        Example:
+            >>> HEADS["binary"].units(2)
+            1
+        """
         count = self.default_count if count is None else count
         if count is None:
             raise ValueError(
                 f"problem={self.name!r} needs n_classes (the number of {self.count}); got None."
             )
         if isinstance(count, bool) or not isinstance(count, int):
-            raise TypeError(f"n_classes/n_outputs must be an int; got {count!r}.")
+            raise TypeError(f"{arg}={count!r} ({type(count).__name__}) is not valid: expected an int.")
         if count < self.min_count or (self.fixed_units and count != self.min_count):
             valid = f"exactly {self.min_count}" if self.fixed_units else f">= {self.min_count}"
             hint = " Use problem='multiclass' for more than 2 classes." if self.fixed_units else ""
             raise ValueError(
-                f"problem={self.name!r} needs {valid} {self.count}; got {count}.{hint}"
+                f"{arg}={count} is not valid: problem={self.name!r} needs {valid} {self.count}.{hint}"
             )
         return self.fixed_units or count
 

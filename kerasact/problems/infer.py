@@ -26,6 +26,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
+
+from kerasact import _errors
 
 MAX_FLOAT_CLASSES = 20
 
@@ -90,7 +93,8 @@ def infer_problem(y: Any, *, max_float_classes: int = MAX_FLOAT_CLASSES) -> Targ
         >>> infer_problem([0.5, 1.7, 3.2]).problem
         'regression'
     """
-    y = np.asarray(y)
+    _errors.check_int("max_float_classes", max_float_classes, minimum=2)
+    y = _labels(y)
     if y.ndim == 0 or y.ndim > 2 or y.size == 0:
         raise ValueError(f"y must be a non-empty 1-D or 2-D array; got shape {y.shape}.")
     if y.ndim == 2 and y.shape[1] > 1:
@@ -106,6 +110,28 @@ def infer_problem(y: Any, *, max_float_classes: int = MAX_FLOAT_CLASSES) -> Targ
         return Target("regression", n_outputs=1)
     problem = "binary" if len(classes) == 2 else "multiclass"
     return Target(problem, n_classes=len(classes), classes=tuple(classes.tolist()))
+
+
+def _labels(y: Any) -> np.ndarray:
+    """`y` as an array; an object array (pandas, lists with None) as numbers or text, missing
+    labels refused (`np.unique` cannot even sort `['a', nan]`, and `'nan'` is no class)."""
+    if isinstance(y, (pd.Series, pd.DataFrame)):
+        y = y.to_numpy(dtype=object)
+    try:
+        y = np.asarray(y)
+    except ValueError:
+        raise ValueError("y is ragged: its rows have different lengths; give every row the same number of values.") \
+            from None
+    if y.dtype.kind != "O":
+        return y
+    missing = np.asarray(pd.isna(y))
+    if missing.any():
+        raise ValueError(f"y has {int(missing.sum())} missing label(s) (None/NaN/pd.NA), the first at row "
+                         f"{int(np.argwhere(missing)[0][0])}; drop those rows or fill them in.")
+    try:
+        return y.astype(np.float64)
+    except (TypeError, ValueError):
+        return y.astype(str)
 
 
 def _infer_matrix(y: np.ndarray) -> Target:

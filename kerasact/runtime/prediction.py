@@ -32,6 +32,8 @@ def predict(model: keras.Model, X: Any) -> np.ndarray:
         >>> predict(model, np.zeros((2, 4))).shape
         (2, 1)
     """
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"model must be a keras.Model (e.g. from kerasact.build_model); got {type(model).__name__}.")
     X = validate(X, model=model).X  # float32; bad X is a clear ValueError/TypeError, never a TF error
     return outputs(model, X, head_of(model))
 

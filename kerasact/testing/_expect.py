@@ -16,7 +16,7 @@ import keras
 import numpy as np
 
 from kerasact import activations, problems
-from kerasact.inputs import LABEL_FORMATS
+from kerasact.inputs import LABEL_FORMATS, validate
 from kerasact.problems import ModelHead, compiled_loss
 
 
@@ -62,6 +62,19 @@ def read_head(model: keras.Model, problem: str | None) -> ModelHead:
     except ValueError:  # a loss kerasact does not know: trust `problem`, outputs as they are
         return ModelHead(head, problems.output_units(model), None, False)
     return ModelHead(head, info.units, info.loss if info.head is head else None, info.from_logits)
+
+
+def checked(model: keras.Model, info: ModelHead | None, X: Any, y: Any) -> tuple[Any, Any]:
+    """`X` and `y` as `kerasact.validate` checks and converts them for the model's loss.
+
+    Labels that cannot fit the head (a binary model given {0, 1, 2}, 1-based labels) are a
+    `ValueError` saying the fix, not a passing check or a TensorFlow error. Models whose loss is
+    outside the head table (`info.loss` None) are checked as they are.
+    """
+    if info is None or info.loss is None:
+        return X, y
+    found = validate(X, y, model=model)
+    return found.X, found.y
 
 
 def label_format(info: ModelHead, y: Any) -> str:

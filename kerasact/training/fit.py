@@ -21,12 +21,13 @@ import keras
 import numpy as np
 
 from kerasact import data, plots
-from kerasact.inputs import Validated, check_split, class_sample_weights, validate
+from kerasact.inputs import LABEL_FORMATS, Validated, check_split, class_sample_weights, validate
 from kerasact.model import layers as preprocessing
 from kerasact.model import save_model
 from kerasact.runtime import pipeline
 from kerasact.training import runs
 from kerasact.training import tensorboard as tblog
+from kerasact.training._arguments import check_rows, check_train_arguments
 from kerasact.training.callbacks import Backup, StopOnNaN
 from kerasact.training.evaluation import evaluate
 
@@ -113,7 +114,7 @@ def train(
         val_size: validation fraction of the whole data.
         test_size: test fraction of the whole data.
         seed: shuffling and splitting seed.
-        patience: early-stopping patience in epochs (None: no early stopping).
+        patience: early-stopping patience in epochs (None or 0: no early stopping).
         class_weight: `"balanced"`, a `{class_index: weight}` dict, or None.
         sample_weight: per-sample loss weights (>= 0, not all zero), or None.
         hparams: hyperparameters to show in TensorBoard's HParams dashboard.
@@ -124,6 +125,8 @@ def train(
         A `TrainResult`.
 
     Raises:
+        ValueError, TypeError: a bad argument, named with the fix (at most 300 characters),
+            raised before any work or disk write.
         FloatingPointError: the loss became NaN/inf; the model holds the last good epoch.
 
     Example:
@@ -133,7 +136,13 @@ def train(
         >>> result.metrics["accuracy"]  # doctest: +SKIP
         0.97
     """
+    check_train_arguments(model, epochs=epochs, batch_size=batch_size, log_dir=log_dir, recipe=recipe, run_dir=run_dir,
+                          val_size=val_size, test_size=test_size, seed=seed, patience=patience,
+                          class_weight=class_weight, hparams=hparams, callbacks=callbacks, verbose=verbose)
     checked = validate(X, y, model=model, sample_weight=sample_weight, encode=True)
+    rule = LABEL_FORMATS[checked.labels]
+    check_rows(len(checked.X), rule.classes(checked.y) if rule.classes and checked.codec else None,
+               val_size=val_size, test_size=test_size, names=checked.codec and checked.codec.classes_)
     parts, w_train, w_val = _split(checked, test_size=test_size, val_size=val_size, seed=seed)
     check_split(parts, checked.labels)
     if class_weight is not None:

@@ -15,26 +15,28 @@ BAD_ARGUMENTS = [
     (dict(activation="relux"), ValueError, r"Unknown activation 'relux'.*relu"),
     (dict(hidden=[(8, "sigmoidd")]), ValueError, r"Unknown activation 'sigmoidd'"),
     (dict(optimizer="adamm"), ValueError, r"Unknown optimizer='adamm'.*'adam'.*'adamw'"),
-    (dict(hidden=[0]), ValueError, r"hidden\[0\] width must be >= 1; got 0"),
-    (dict(hidden=[16, -4]), ValueError, r"hidden\[1\] width must be >= 1; got -4"),
-    (dict(hidden=[2.5]), TypeError, r"hidden\[0\] width must be an int"),
+    (dict(hidden=[0]), ValueError, r"hidden\[0\] width=0 is not valid: expected an int >= 1"),
+    (dict(hidden=[16, -4]), ValueError, r"hidden\[1\] width=-4 is not valid: expected an int >= 1"),
+    (dict(hidden=[2.5]), TypeError, r"hidden\[0\] width=2.5 \(float\) is not valid: expected an int"),
     (dict(hidden=[(8, "relu", 3)]), ValueError, r"hidden\[0\] must be a width or a \(width, activation\) pair"),
     (dict(hidden=64), TypeError, r"hidden must be a list"),
     (dict(hidden=[(1, "softmax")]), ValueError, r"softmax over 1 unit"),
     (dict(problem="multiclass"), ValueError, r"problem='multiclass' needs n_classes"),
-    (dict(problem="multiclass", n_classes=1), ValueError, r"needs >= 2 classes; got 1"),
-    (dict(problem="binary", n_classes=3), ValueError, r"needs exactly 2 classes; got 3.*multiclass"),
+    (dict(problem="multiclass", n_classes=1), ValueError, r"n_classes=1 is not valid: problem='multiclass' needs >= 2"),
+    (dict(problem="binary", n_classes=3), ValueError, r"n_classes=3 is not valid.*needs exactly 2 classes.*multiclass"),
     (dict(problem="multilabel"), ValueError, r"problem='multilabel' needs n_classes"),
-    (dict(problem="regression", n_outputs=0), ValueError, r"needs >= 1 targets; got 0"),
+    (dict(problem="regression", n_outputs=0), ValueError, r"n_outputs=0 is not valid: .* needs >= 1 targets"),
     (dict(problem="multiclass", n_classes=3, n_outputs=4), ValueError, r"disagree"),
-    (dict(n_classes="3", problem="multiclass"), TypeError, r"must be an int; got '3'"),
-    (dict(input_dim=0), ValueError, r"input_dim must be >= 1; got 0"),
-    (dict(input_dim=4.0), TypeError, r"input_dim must be an int"),
-    (dict(dropout=1.0), ValueError, r"dropout must be in \[0.0, 1.0\); got 1.0"),
-    (dict(dropout=-0.1), ValueError, r"dropout must be in"),
-    (dict(l2=-1e-3), ValueError, r"l2 must be in"),
-    (dict(learning_rate=0), ValueError, r"learning_rate must be in \(0.0"),
-    (dict(learning_rate="fast"), TypeError, r"learning_rate must be a number"),
+    (dict(n_classes="3", problem="multiclass"), TypeError, r"n_classes='3' \(str\) is not valid: expected an int"),
+    (dict(input_dim=0), ValueError, r"input_dim=0 is not valid: expected an int >= 1"),
+    (dict(input_dim=4.0), TypeError, r"input_dim=4.0 \(float\) is not valid: expected an int"),
+    (dict(dropout=1.0), ValueError, r"dropout=1.0 is not valid: expected a finite number >= 0 and < 1"),
+    (dict(dropout=-0.1), ValueError, r"dropout=-0.1 is not valid"),
+    (dict(l2=-1e-3), ValueError, r"l2=-0.001 is not valid: expected a finite number >= 0"),
+    (dict(learning_rate=0), ValueError, r"learning_rate=0 is not valid: expected a finite number > 0"),
+    (dict(learning_rate=float("inf")), ValueError, r"learning_rate=inf is not valid: expected a finite number > 0"),
+    (dict(learning_rate=float("nan")), ValueError, r"learning_rate=nan is not valid"),
+    (dict(learning_rate="fast"), TypeError, r"learning_rate='fast' \(str\) is not valid: expected a number"),
     (dict(loss="categorical_crossentropy"), ValueError,
      r"loss='categorical_crossentropy' does not pair with problem='binary'.*binary_crossentropy"),
     (dict(problem="regression", loss="binary_crossentropy"), ValueError,
@@ -42,10 +44,15 @@ BAD_ARGUMENTS = [
     (dict(problem="multiclass", n_classes=3, loss="binary_crossentropy"), ValueError,
      r"does not pair with problem='multiclass'"),
     (dict(problem="regression", logits=True), ValueError, r"logits=True applies to probability heads"),
-    (dict(batch_norm="yes"), TypeError, r"batch_norm must be True or False"),
+    (dict(batch_norm="yes"), TypeError, r"batch_norm='yes' \(str\) is not valid: expected True or False"),
+    (dict(normalize="yes"), TypeError, r"normalize='yes' \(str\) is not valid: expected True"),
+    (dict(normalize=1), TypeError, r"normalize=1 \(int\) is not valid: expected True"),
+    (dict(problem="regression", normalize_target=1), TypeError, r"normalize_target=1 \(int\) is not valid"),
+    (dict(logits="no"), TypeError, r"logits='no' \(str\) is not valid: expected True or False"),
     (dict(metrics=["accuracyy"]), ValueError, r"Unknown metric 'accuracyy'.*precision"),
     (dict(metrics="auc"), TypeError, r"metrics must be a list"),
-    (dict(seed=-1), ValueError, r"seed must be >= 0"),
+    (dict(seed=-1), ValueError, r"seed=-1 is not valid: expected an int from 0 to 2147483647"),
+    (dict(seed=2**63 - 1), ValueError, r"seed=9223372036854775807 is not valid: expected an int from 0 to"),
 ]
 
 
@@ -101,8 +108,9 @@ def test_spec_builds_the_same_model_as_kwargs():
     "text,suffix,match",
     [
         ('problem = "binary"\ninput_dim = 3\nwidth = 4\n', ".toml", r"Unknown key\(s\) \['width'\].*Valid keys"),
-        ('problem = "binary"\ninput_dim = "3"\n', ".toml", r"input_dim must be an int"),
-        ('problem = "binary"\ninput_dim = 3\ndropout = 2.0\n', ".toml", r"dropout must be in"),
+        ('problem = "binary"\ninput_dim = "3"\n', ".toml", r"input_dim='3' \(str\) is not valid: expected an int"),
+        ('problem = "binary"\ninput_dim = 3\ndropout = 2.0\n', ".toml", r"dropout=2.0 is not valid"),
+        ('problem = "binary"\ninput_dim = 3\nseed = 9223372036854775807\n', ".toml", r"seed=9223372036854775807 is not"),
         ('problem = "binary"\ninput_dim = [3\n', ".toml", r"not valid TOML"),
         ('{"problem": "binary", "input_dim": 3, "hiden": [4]}', ".json", r"Unknown key\(s\) \['hiden'\]"),
         ('{"problem": "binary", "input_dim": 3,}', ".json", r"not valid JSON"),
@@ -114,6 +122,13 @@ def test_bad_spec_files_name_the_key(tmp_path, text, suffix, match):
     path = tmp_path / f"spec{suffix}"
     path.write_text(text)
     with pytest.raises((ValueError, TypeError), match=match):
+        ModelSpec.load(path)
+
+
+def test_a_spec_file_that_is_not_utf8_names_the_file(tmp_path):
+    path = tmp_path / "spec.toml"
+    path.write_bytes('problem = "binary"\ninput_dim = 3\n# caf\xe9\n'.encode("latin-1"))
+    with pytest.raises(ValueError, match=r"spec.toml' is not UTF-8 text .*save it as UTF-8"):
         ModelSpec.load(path)
 
 
