@@ -182,3 +182,14 @@ def test_messages_suggest_near_misses_and_stay_short():
     assert len(message) <= _errors.MAX_MESSAGE and message.endswith("...")
     assert _errors.did_you_mean("Balanced ", ["balanced", "uniform"]) == " Did you mean 'balanced'?"
     assert _errors.did_you_mean("zzz", ["balanced"]) == ""
+
+
+@pytest.mark.parametrize(("call", "error", "match", "arg"), [
+    (lambda m: assert_initial_loss(m, X, Y_BINARY, factor=0.5), ValueError, r"factor=0.5 is not valid", "factor"),
+    (lambda m: assert_can_overfit(m, X, Y_BINARY, epochs="9"), TypeError, r"epochs='9' \(str\)", "epochs"),
+    (lambda m: assert_can_overfit(m, X, Y_BINARY, max_loss=-1.0), ValueError, r"max_loss=-1.0", "max_loss"),
+    (lambda m: assert_weights_update(m, X, Y_BINARY, skip="dense"), TypeError, r"Pass skip=\['dense'\]", "skip"),
+    (lambda m: assert_initial_loss("model.keras", X, Y_BINARY), TypeError, r"model='model.keras' \(str\)", "model"),
+], ids=["factor", "epochs", "max_loss", "skip", "model"])
+def test_the_pytest_assertions_check_their_own_arguments(call, error, match, arg, binary):
+    raises_cleanly(lambda: call(binary), error, match, arg)

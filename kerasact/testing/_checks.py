@@ -12,9 +12,9 @@ from typing import Any
 import keras
 import numpy as np
 
-from kerasact import activations, problems, reference, runtime
+from kerasact import _errors, activations, problems, reference, runtime
 from kerasact.diagnose import gradcheck
-from kerasact.testing._expect import activation_mismatch, expectation, probabilities, read_head
+from kerasact.testing._expect import activation_mismatch, check_model, expectation, probabilities, read_head
 from kerasact.training import tensorboard as tblog
 
 # Probabilities compared with 1 in float32: summing k rounded terms errs by about k * 6e-8.
@@ -44,6 +44,7 @@ def assert_output_contract(model: keras.Model, X: Any, problem: str | None = Non
         >>> assert_output_contract(kerasact.build_model("multiclass", 4, n_classes=3), X)  # doctest: +SKIP
     """
     __tracebackhide__ = True
+    check_model(model)
     info = read_head(model, problem)
     head, rule = info.head, expectation(info.head)
     out = _outputs(model, X, info)
@@ -83,6 +84,9 @@ def assert_matches_reference(model: keras.Model, X: Any, atol: float = 1e-5, *, 
         >>> assert_matches_reference(model, X[:32])  # doctest: +SKIP
     """
     __tracebackhide__ = True
+    check_model(model)
+    _errors.check_number("atol", atol, minimum=0)
+    _errors.check_number("rtol", rtol, minimum=0)
     expected = reference.forward(model, X)
     actual = np.asarray(model.predict_on_batch(np.asarray(X, dtype=np.float32)), dtype=np.float64)
     if actual.shape != expected.shape:
@@ -108,6 +112,9 @@ def assert_gradients_match(model: keras.Model, X: Any, y: Any, rtol: float = 1e-
         >>> assert_gradients_match(model, X[:16], y[:16])  # doctest: +SKIP
     """
     __tracebackhide__ = True
+    check_model(model)
+    _errors.check_number("rtol", rtol, minimum=0)
+    _errors.check_int("max_per_weight", max_per_weight, minimum=1)
     report = gradcheck.check_gradients(model, X, y, max_per_weight=max_per_weight)
     bad = sorted(((err, path) for path, err in report.per_weight.items() if err > rtol), reverse=True)
     if bad:
@@ -126,6 +133,7 @@ def assert_finite(model: keras.Model, X: Any) -> None:
         >>> assert_finite(result.model, X_test)  # doctest: +SKIP
     """
     __tracebackhide__ = True
+    check_model(model)
     bad = []
     for weight in model.weights:
         value = np.asarray(weight)  # convert_to_numpy would raise NumPy 2's copy= DeprecationWarning
@@ -155,6 +163,7 @@ def assert_tensorboard_logged(log_dir: str | os.PathLike, tags: str | Iterable[s
         >>> assert_tensorboard_logged(result.run_dir, ["epoch_loss", "validation/epoch_loss"])  # doctest: +SKIP
     """
     __tracebackhide__ = True
+    _errors.check_path("log_dir", log_dir)
     tags = [tags] if isinstance(tags, str) else list(tags)
     found = tblog.read_scalars(log_dir) if os.path.isdir(log_dir) else {}
     available = {tag for run in found.values() for tag in run}

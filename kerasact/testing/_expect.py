@@ -15,7 +15,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from kerasact import activations, problems
+from kerasact import _errors, activations, problems
 from kerasact.inputs import LABEL_FORMATS, validate
 from kerasact.problems import ModelHead, compiled_loss
 
@@ -62,6 +62,13 @@ def read_head(model: keras.Model, problem: str | None) -> ModelHead:
     except ValueError:  # a loss kerasact does not know: trust `problem`, outputs as they are
         return ModelHead(head, problems.output_units(model), None, False)
     return ModelHead(head, info.units, info.loss if info.head is head else None, info.from_logits)
+
+
+def check_model(model: Any) -> None:
+    """Refuse a `model` argument that is not a Keras model, in kerasact's one voice."""
+    if not isinstance(model, keras.Model):
+        raise _errors.invalid("model", model, "a keras.Model", "build one with kerasact.build_model(...)",
+                              kind=TypeError)
 
 
 def checked(model: keras.Model, info: ModelHead | None, X: Any, y: Any) -> tuple[Any, Any]:

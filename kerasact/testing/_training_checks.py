@@ -12,11 +12,12 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from kerasact import activations
+from kerasact import _errors, activations
 from kerasact.problems import ModelHead, compiled_loss, functional_view
 from kerasact.testing._expect import (
     activation_mismatch,
     chance_loss,
+    check_model,
     checked,
     constant_loss,
     expectation,
@@ -84,6 +85,8 @@ def assert_initial_loss(model: keras.Model, X: Any, y: Any, factor: float | None
         >>> assert_initial_loss(kerasact.build_model("binary", 4), X, y)  # doctest: +SKIP
     """
     __tracebackhide__ = True
+    check_model(model)
+    _errors.check_number("factor", factor, minimum=1, open_low=True, none=True)
     info = read_head(model, problem)
     X, y = checked(model, info, X, y)
     factor = expectation(info.head).initial_factor if factor is None else factor
@@ -133,6 +136,10 @@ def assert_can_overfit(model: keras.Model, X_small: Any, y_small: Any, epochs: i
         >>> assert_can_overfit(kerasact.build_model("binary", 4), X[:16], y[:16])  # doctest: +SKIP
     """
     __tracebackhide__ = True
+    check_model(model)
+    _errors.check_int("epochs", epochs, minimum=1)
+    _errors.check_number("max_loss", max_loss, minimum=0, none=True)
+    _errors.check_number("learning_rate", learning_rate, minimum=0, none=True)
     info = read_head(model, problem)
     X_small, y_small = checked(model, info, X_small, y_small)
     clone, built = _clone(model)
@@ -170,6 +177,10 @@ def assert_weights_update(model: keras.Model, X: Any, y: Any, *, skip: Iterable[
         >>> assert_weights_update(kerasact.build_model("binary", 4), X[:32], y[:32])  # doctest: +SKIP
     """
     __tracebackhide__ = True
+    check_model(model)
+    if isinstance(skip, str):
+        raise _errors.invalid("skip", skip, "a list of weight paths or layer names", f"pass skip=[{skip!r}]",
+                              kind=TypeError)
     skip = set(skip)
     clone, built = _clone(model)
     try:
