@@ -106,3 +106,19 @@ def test_unadapted_normalization_is_adapted_on_training_rows_only():
     np.testing.assert_allclose(np.ravel(first.mean), result.split.X_train.mean(axis=0), rtol=1e-5)
     np.testing.assert_allclose(np.ravel(last.mean), result.split.y_train.mean(), rtol=1e-5)
     assert not np.allclose(np.ravel(first.mean), X.mean(axis=0), rtol=1e-5)  # test rows left out
+
+
+def test_model_evaluate_and_kerasact_predict_agree_on_the_test_loss(run):
+    # The test loss train reports (model.evaluate) is the compiled loss of kerasact.predict's outputs:
+    # with a train-constant feature that once became ~1e7 on test rows, the two disagreed.
+    import keras
+
+    from kerasact import head_of, predict
+
+    problem, result = run
+    info, split = head_of(result.model), result.split
+    loss = result.model.loss
+    config = loss.get_config() | {"from_logits": False} if info.from_logits else loss.get_config()
+    from_outputs = type(loss).from_config(config)(split.y_test, predict(result.model, split.X_test))
+    expected = float(keras.ops.convert_to_numpy(from_outputs))
+    assert np.isclose(result.metrics["loss"], expected, rtol=1e-4, atol=1e-6), (problem, result.metrics, expected)
