@@ -27,13 +27,18 @@ def _activation_fn(g: ActivationLike) -> ArrayFn:
     return activations.get(g).fn
 
 
-def _check_dense_shapes(a: np.ndarray, W: np.ndarray, b: np.ndarray) -> None:
+def _dense_arrays(a_in: Any, W: Any, b: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The three arguments as float64, shapes checked; a `(1, units)` bias comes back `(units,)`."""
+    a, W, b = (np.asarray(v, dtype=np.float64) for v in (a_in, W, b))
     if a.ndim not in (1, 2) or W.ndim != 2 or a.shape[-1] != W.shape[0]:
         raise ValueError(f"Argument 'a_in' of shape {a.shape} does not fit argument 'W' of shape "
                          f"{W.shape}: need a 1-D row or 2-D batch whose last axis is W.shape[0].")
-    if b.shape != (W.shape[1],):
-        raise ValueError(f"Argument 'b' must have shape ({W.shape[1]},) to match 'W' of shape "
-                         f"{W.shape}; got {b.shape}.")
+    # The tutorials' vectorised layer keeps the bias as a (1, units) row; the output's shape
+    # follows a_in alone, so a 1-D row stays 1-D whichever form the bias has.
+    if b.shape not in ((W.shape[1],), (1, W.shape[1])):
+        raise ValueError(f"Argument 'b' must have shape ({W.shape[1]},) or (1, {W.shape[1]}) to match "
+                         f"'W' of shape {W.shape}; got {b.shape}.")
+    return a, W, b.reshape(-1)
 
 
 def dense(a_in: np.ndarray, W: np.ndarray, b: np.ndarray, g: ActivationLike) -> np.ndarray:
@@ -42,18 +47,23 @@ def dense(a_in: np.ndarray, W: np.ndarray, b: np.ndarray, g: ActivationLike) -> 
     Args:
         a_in: Input activations, shape `(n_in,)` or `(batch, n_in)`.
         W: Kernel, shape `(n_in, units)` (Keras's layout).
-        b: Bias, shape `(units,)`.
+        b: Bias, shape `(units,)` or `(1, units)` (the tutorials' row form).
         g: Activation: a numpy callable, a catalog name or row, or `None` for linear.
 
     Returns:
-        Output activations, shape `(units,)` or `(batch, units)`.
+        Output activations, shape `(units,)` for a 1-D `a_in`, `(batch, units)` for a batch.
+
+    Raises:
+        ValueError: `a_in`, `W` or `b` has a shape that does not fit the others.
 
     Example:
         >>> dense(np.array([1.0, -2.0]), np.eye(2), np.zeros(2), "relu")
         array([1., 0.])
+        >>> W = np.array([[1, -3, 5], [-2, 4, -6]])
+        >>> dense(np.array([[200, 17]]), W, np.array([[-1, 1, 2]]), None)  # z of one (1, 2) row
+        array([[ 165., -531.,  900.]])
     """
-    a, W, b = (np.asarray(v, dtype=np.float64) for v in (a_in, W, b))
-    _check_dense_shapes(a, W, b)
+    a, W, b = _dense_arrays(a_in, W, b)
     return _activation_fn(g)(a @ W + b)
 
 
@@ -61,14 +71,16 @@ def dense_loop(a_in: np.ndarray, W: np.ndarray, b: np.ndarray, g: ActivationLike
     """Dense layer written one unit at a time, the textbook form; agrees with `dense`.
 
     Each unit j computes `z_j = a_in . W[:, j] + b[j]`; `g` is applied to the collected
-    `z` so that non-elementwise activations (softmax, glu) also agree with `dense`.
+    `z` so that non-elementwise activations (softmax, glu) also agree with `dense`. Takes
+    the same arguments and shapes as `dense`.
 
     Example:
         >>> dense_loop(np.array([1.0, -2.0]), np.eye(2), np.zeros(2), "relu")
         array([1., 0.])
+        >>> dense_loop(np.array([[1.0, -2.0]]), np.eye(2), np.zeros((1, 2)), "relu")
+        array([[1., 0.]])
     """
-    a, W, b = (np.asarray(v, dtype=np.float64) for v in (a_in, W, b))
-    _check_dense_shapes(a, W, b)
+    a, W, b = _dense_arrays(a_in, W, b)
     z = np.empty(a.shape[:-1] + (W.shape[1],))
     for j in range(W.shape[1]):
         z[..., j] = np.dot(a, W[:, j]) + b[j]

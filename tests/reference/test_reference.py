@@ -82,7 +82,9 @@ def test_dense_accepts_callables_rows_and_none():
     [
         ((3,), (4, 2), (2,), r"Argument 'a_in' of shape \(3,\).*'W' of shape \(4, 2\)"),
         ((2, 2, 4), (4, 2), (2,), r"Argument 'a_in' of shape \(2, 2, 4\)"),
-        ((4,), (4, 2), (3,), r"Argument 'b' must have shape \(2,\).*got \(3,\)"),
+        ((4,), (4, 2), (3,), r"Argument 'b' must have shape \(2,\) or \(1, 2\).*got \(3,\)"),
+        ((1, 4), (4, 2), (2, 2), r"Argument 'b' must have shape \(2,\) or \(1, 2\).*got \(2, 2\)"),
+        ((1, 4), (4, 2), (2, 1), r"Argument 'b' .*got \(2, 1\)"),  # a column, not the tutorials' row
     ],
 )
 @pytest.mark.parametrize("layer", [dense, dense_loop])
@@ -99,6 +101,99 @@ def test_dense_equals_dense_loop_property(n_in, half_units, batch, name, seed):
     a = rng.normal(size=(batch, n_in) if batch else (n_in,))  # batch 0 means a single 1-D row
     W, b = rng.normal(size=(n_in, 2 * half_units)), rng.normal(size=2 * half_units)
     np.testing.assert_allclose(dense_loop(a, W, b, name), dense(a, W, b, name), rtol=1e-12)
+
+
+# --- the tutorials' dense layers, verbatim -----------------------------------------------------
+# The two forms of the course this project grew from, copied as written (the loop form is
+# renamed; both are `dense` there). Their `g` is passed to kerasact too, so both sides apply
+# the same sigmoid and only the layer arithmetic is compared.
+
+def tutorial_dense(A_in, W, B, g):
+    Z = np.matmul(A_in, W) + B
+    A_out = g(Z)
+    return A_out
+
+
+def tutorial_dense_loop(a_in, W, b, g):
+    units = W.shape[1]
+    a_out = np.zeros(units)
+    for j in range(units):
+        w = W[:, j]
+        z = np.dot(w, a_in) + b[j]
+        a_out[j] = g(z)
+    return a_out
+
+
+def sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+A_IN = np.array([[200, 17]])  # shape (1, 2)
+W_TUTORIAL = np.array([[1, -3, 5], [-2, 4, -6]])
+B_TUTORIAL = np.array([[-1, 1, 2]])  # shape (1, 3)
+Z_TUTORIAL = [[165, -531, 900]]  # 200*1 + 17*(-2) - 1, 200*(-3) + 17*4 + 1, 200*5 + 17*(-6) + 2
+# Loop forms sum each unit's products with np.dot, the vectorised ones with matmul; both are
+# float64 sums of the same terms, which may round apart by a few ulps.
+FLOAT64_ROUNDING = {"rtol": 4 * np.finfo(np.float64).eps, "atol": 0}
+
+
+def test_tutorial_example_has_the_hand_computed_pre_activations():
+    identity = lambda z: z
+    np.testing.assert_array_equal(tutorial_dense(A_IN, W_TUTORIAL, B_TUTORIAL, identity), Z_TUTORIAL)
+    for layer in (dense, dense_loop):
+        np.testing.assert_array_equal(layer(A_IN, W_TUTORIAL, B_TUTORIAL, None), Z_TUTORIAL)
+        np.testing.assert_array_equal(layer(A_IN[0], W_TUTORIAL, B_TUTORIAL[0], None), Z_TUTORIAL[0])
+
+
+@pytest.mark.parametrize("g", [sigmoid, "sigmoid"], ids=["tutorial-sigmoid", "catalog-sigmoid"])
+@pytest.mark.parametrize("bias", ["row (1, k)", "flat (k,)"])
+def test_dense_equals_the_tutorials_vectorised_layer(g, bias):
+    B = B_TUTORIAL if bias == "row (1, k)" else B_TUTORIAL[0]
+    expected = tutorial_dense(A_IN, W_TUTORIAL, B_TUTORIAL, sigmoid)
+    np.testing.assert_allclose(expected, sigmoid(np.array(Z_TUTORIAL, dtype=float)), rtol=0)
+    assert dense(A_IN, W_TUTORIAL, B, g).shape == dense_loop(A_IN, W_TUTORIAL, B, g).shape == (1, 3)
+    if g is sigmoid:  # the same function on the same float64 sums: bit for bit
+        np.testing.assert_array_equal(dense(A_IN, W_TUTORIAL, B, g), expected)
+        np.testing.assert_array_equal(dense_loop(A_IN, W_TUTORIAL, B, g), expected)
+    else:  # kerasact's numerically stable sigmoid may round differently from 1 / (1 + e^-z)
+        np.testing.assert_allclose(dense(A_IN, W_TUTORIAL, B, g), expected, **FLOAT64_ROUNDING)
+        np.testing.assert_allclose(dense_loop(A_IN, W_TUTORIAL, B, g), expected, **FLOAT64_ROUNDING)
+
+
+@pytest.mark.parametrize("layer", [dense, dense_loop])
+def test_dense_equals_the_tutorials_loop_layer(layer):
+    a_in, b = A_IN[0], B_TUTORIAL[0]  # the loop form takes a (d,) row and a (k,) bias
+    expected = tutorial_dense_loop(a_in, W_TUTORIAL, b, sigmoid)
+    assert expected.shape == (3,)
+    for bias in (b, B_TUTORIAL):  # a (1, k) bias still gives a (k,) output for a (d,) row
+        np.testing.assert_array_equal(layer(a_in, W_TUTORIAL, bias, sigmoid), expected)
+
+
+# Coffee-roasting-style network: (temperature, duration), normalised, -> 3 sigmoid units -> 1.
+COFFEE_X = np.array([[-0.47, 0.42], [0.5, -0.4]])  # a good roast (~0.97), a bad one (~1e-7)
+COFFEE_W1 = np.array([[-8.93, 0.29, 12.9], [-0.1, -7.32, 10.81]])
+COFFEE_B1 = np.array([[-9.82, -9.28, 0.96]])
+COFFEE_W2 = np.array([[-31.18], [-27.59], [-32.56]])
+COFFEE_B2 = np.array([[15.41]])
+
+
+def test_two_sigmoid_layers_chained_equal_the_tutorials_network():
+    def tutorial_sequential(x):
+        a1 = tutorial_dense(x, COFFEE_W1, COFFEE_B1, sigmoid)
+        return tutorial_dense(a1, COFFEE_W2, COFFEE_B2, sigmoid)
+
+    for x in (COFFEE_X[:1], COFFEE_X):  # the tutorial's one (1, 2) row, and a batch
+        expected = tutorial_sequential(x)
+        assert expected.shape == (len(x), 1)
+        ours = dense(dense(x, COFFEE_W1, COFFEE_B1, sigmoid), COFFEE_W2, COFFEE_B2, sigmoid)
+        np.testing.assert_array_equal(ours, expected)
+        loop = dense_loop(dense_loop(x, COFFEE_W1, COFFEE_B1[0], "sigmoid"), COFFEE_W2, COFFEE_B2[0], "sigmoid")
+        np.testing.assert_allclose(loop, expected, **FLOAT64_ROUNDING)
+    for row in COFFEE_X:  # the loop form, one (d,) row at a time, as the tutorial runs it
+        a1 = tutorial_dense_loop(row, COFFEE_W1, COFFEE_B1[0], sigmoid)
+        expected = tutorial_dense_loop(a1, COFFEE_W2, COFFEE_B2[0], sigmoid)
+        ours = dense_loop(dense_loop(row, COFFEE_W1, COFFEE_B1, sigmoid), COFFEE_W2, COFFEE_B2, sigmoid)
+        np.testing.assert_array_equal(ours, expected)
 
 
 # --- forward vs predict -----------------------------------------------------------------------

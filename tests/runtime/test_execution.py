@@ -10,6 +10,7 @@ import gc
 import math
 
 import keras
+import ml_dtypes
 import numpy as np
 import pytest
 
@@ -22,6 +23,26 @@ DIGITS_EPOCHS = 12
 # gradient steps, but shuffling and float rounding differ, which on 450 test digits moves
 # accuracy by a few samples. 3 points is ~13 digits.
 ACCURACY_TOLERANCE = 0.03
+# Serving and `model.predict` run the same layers through different kernels (the plain graph,
+# XLA's fused program, Keras's predict loop), so they agree up to the precision the layers
+# compute in, and the tolerance follows that precision.
+# float32: 1e-6 absolute, about 8 float32 ulps at 1 (these outputs are O(1)).
+FLOAT32_TOLERANCE = {"atol": 1e-6, "rtol": 0}
+# bfloat16 keeps 8 significant bits: eps = 2**-7 is the gap above 1, a rounding errs by up to
+# eps / 2. Which kernel runs depends on the CPU: with AVX512-BF16 oneDNN's fused kernels agree
+# to float32 rounding, but on an AVX2-only CPU Eigen's bfloat16 matmul and XLA's program round
+# the hidden layers' sums at different points, and outputs differ by up to 0.26 * eps * (1 +
+# |output|) (seeds 0-7 of the model below, TF_ENABLE_ONEDNN_OPTS=0). 2 eps allows one ulp of
+# disagreement for each of its two hidden layers, a margin of ~8x over that, and still
+# catches stale weights (halving them moves the outputs by 0.17, over 5x the tolerance).
+BFLOAT16_EPS = float(ml_dtypes.finfo(ml_dtypes.bfloat16).eps)
+BFLOAT16_TOLERANCE = {"atol": 2 * BFLOAT16_EPS, "rtol": 2 * BFLOAT16_EPS}
+
+
+def _tolerance(model):
+    """The serving-vs-predict tolerance for the precision `model`'s layers compute in."""
+    bfloat16 = any(layer.compute_dtype == "bfloat16" for layer in model.layers)
+    return BFLOAT16_TOLERANCE if bfloat16 else FLOAT32_TOLERANCE
 
 
 def _widths(input_dim, hidden, units):
@@ -69,7 +90,7 @@ def test_configure_switching_precision_refreshes_the_serving_function(monkeypatc
     assert execution.configure(model, batch_size=2).mixed_precision  # 2e8 FLOP a step: bfloat16
     assert serving.predict_fn(model) is not before
     np.testing.assert_allclose(serving.predict(model, features[:2]), model.predict(features[:2], verbose=0),
-                               atol=1e-6, rtol=0)
+                               **_tolerance(model))
 
 
 @pytest.mark.parametrize("flags, expected", [("fpu avx512f avx512_bf16 sse", True), ("fpu amx_bf16", True),
@@ -151,7 +172,7 @@ def test_serving_equals_model_predict(problem, logits, features):
     for X in (features[:1], features):  # one row, and a batch (padded to 64 rows for XLA)
         expected = model.predict(X, verbose=0)
         for _ in range(serving.XLA_AFTER + 1):  # the plain graph first, XLA's program once the size recurs
-            np.testing.assert_allclose(serving.predict(model, X), expected, atol=1e-6, rtol=0)
+            np.testing.assert_allclose(serving.predict(model, X), expected, **_tolerance(model))
     assert serving.predict_fn(model)._xla is not None
 
 
@@ -160,7 +181,8 @@ def test_serving_chunks_large_inputs(monkeypatch, features):
     monkeypatch.setattr(serving, "MAX_ROWS", 16)  # 37 rows: chunks of 16, 16 and 5 (padded to 8)
     monkeypatch.setattr(serving, "XLA_AFTER", 0)
     monkeypatch.setattr(serving, "XLA_MAX_ROWS", 8)  # the chunks of 16 stay on the plain graph
-    np.testing.assert_allclose(serving.predict(model, features), model.predict(features, verbose=0), atol=1e-6, rtol=0)
+    np.testing.assert_allclose(serving.predict(model, features), model.predict(features, verbose=0),
+                               **_tolerance(model))
     assert serving.predict(model, features[:0]).shape == (0, 3)
 
 
@@ -172,20 +194,21 @@ def test_serving_cache_is_reused_and_sees_new_weights(features):
     model.set_weights([w * 0.5 for w in model.get_weights()])
     after = serving.predict_fn(model)(features)
     assert not np.allclose(after, before)
-    np.testing.assert_allclose(after, model.predict(features, verbose=0), atol=1e-6, rtol=0)
+    np.testing.assert_allclose(after, model.predict(features, verbose=0), **_tolerance(model))
     model.fit(features, np.ones(len(features)), epochs=2, verbose=0)
     for _ in range(serving.XLA_AFTER):  # past the plain graph: XLA's compiled program reads them too
-        np.testing.assert_allclose(fn(features), model.predict(features, verbose=0), atol=1e-6, rtol=0)
+        np.testing.assert_allclose(fn(features), model.predict(features, verbose=0), **_tolerance(model))
     model.set_weights([w + 0.25 for w in model.get_weights()])
-    np.testing.assert_allclose(fn(features), model.predict(features, verbose=0), atol=1e-6, rtol=0)
+    np.testing.assert_allclose(fn(features), model.predict(features, verbose=0), **_tolerance(model))
     assert serving.predict_fn(model) is fn and fn._xla is not None
 
 
 def test_serving_a_bfloat16_model(features):
     model = build_model("multiclass", 5, n_classes=4, hidden=[16, 16], mixed_precision=True)
+    assert _tolerance(model) is BFLOAT16_TOLERANCE  # the hidden layers really compute in bfloat16
     expected = model.predict(features, verbose=0)
-    for _ in range(serving.XLA_AFTER + 1):
-        np.testing.assert_allclose(serving.predict(model, features), expected, atol=1e-6, rtol=0)
+    for _ in range(serving.XLA_AFTER + 1):  # the plain graph, then XLA's program
+        np.testing.assert_allclose(serving.predict(model, features), expected, **_tolerance(model))
 
 
 def test_serving_cache_does_not_keep_models_alive():
