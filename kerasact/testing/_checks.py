@@ -144,7 +144,8 @@ def assert_finite(model: keras.Model, X: Any) -> None:
                              "— training diverged (learning rate too high? add "
                              "keras.callbacks.TerminateOnNaN), or NaN in the training data")
     bad_x = ~np.isfinite(np.asarray(X, dtype=np.float64))
-    if bad_x.any():  # checked apart from the outputs: a fused matmul+ReLU may turn NaN into 0 (oneDNN does, Eigen does not)
+    # Checked apart from the outputs: a fused matmul+ReLU may turn NaN into 0 (oneDNN does, Eigen not).
+    if bad_x.any():
         rows = np.flatnonzero(bad_x.reshape(len(bad_x), -1).any(axis=1))[:5].tolist()
         raise AssertionError(f"X holds {int(bad_x.sum())} NaN/inf value(s) (rows {rows}...), expected "
                              "all finite — missing values in the data: impute or drop them")
