@@ -1,8 +1,9 @@
 """What `load_model` checks before Keras reads a `.keras` file, and how it words refusals.
 
 The archive (a zip of config.json and weights) is inspected with `zipfile`; the config is
-scanned for Lambda layers and objects from outside Keras; Keras's own errors are translated
-into the same refusals. No TensorFlow or Keras import: this is plain file reading.
+scanned for layers that run what the file brings (Lambda, TFSMLayer) and for objects from
+outside Keras; Keras's own errors are translated into the same refusals. No TensorFlow
+or Keras import: this is plain file reading.
 """
 
 from __future__ import annotations
@@ -16,7 +17,10 @@ from typing import Any
 _CONFIG = "config.json"
 _WEIGHTS = ("model.weights.h5", "model.weights.npz")  # Keras writes .h5 unless asked for npz
 _BOMB_RATIO, _BOMB_FLOOR = 1000, 1 << 28  # Keras stores members uncompressed; bombs are not
-_LAMBDAS = frozenset({"Lambda", "__lambda__"})
+# Layers that run what the file brings (Python code, a SavedModel from disk): refused in safe
+# mode whatever custom_objects says. class_name -> the refusal row that words it.
+_UNSAFE = {"Lambda": "lambda", "__lambda__": "lambda", "TFSMLayer": "savedmodel",
+           "TorchModuleWrapper": "pickle"}
 # Markers Keras rebuilds by itself: they name no class to import.
 _MARKERS = frozenset({"__keras_tensor__", "__tensor__", "__numpy__", "__bytes__", "__ellipsis__",
                       "__slice__"})
@@ -27,9 +31,17 @@ _REFUSALS = {
     "corrupt": "is corrupt or incomplete ({}): re-save it or restore a backup.",
     "lambda": "contains a Lambda layer{}; Lambda layers hold arbitrary Python code and are refused."
               " Rebuild it from built-in layers, or a custom layer passed in custom_objects=.",
+    "savedmodel": "contains a TFSMLayer{}, which loads a SavedModel from disk: not allowed in safe mode."
+                  " If you trust the file, use keras.saving.load_model(path, safe_mode=False).",
+    "pickle": "contains a TorchModuleWrapper{}, which unpickles Python code: not allowed in safe mode."
+              " If you trust the file, use keras.saving.load_model(path, safe_mode=False).",
     "foreign": "names {}; only built-in Keras layers load, or custom objects you pass in "
                "custom_objects=.",
+    "not_model": "is not a Keras model file ({}); write one with kerasact.save_model(model, path).",
 }
+# The words Keras's own safe-mode refusal uses for each unsafe layer (translate reads them).
+_KERAS_SAYS = {"lambda": ("Python lambda", "`Lambda` layer"), "savedmodel": ("`TFSMLayer`",),
+               "pickle": ("`torch.nn.Module`", "TorchModuleWrapper")}
 
 
 def read_config(path: pathlib.Path) -> Any:
@@ -58,13 +70,18 @@ def read_config(path: pathlib.Path) -> Any:
     if not names.intersection(_WEIGHTS):
         raise _refuse(path, "corrupt", f"{_WEIGHTS[0]!r} is missing")
     try:
-        return json.loads(raw)
+        config = json.loads(raw)
     except (ValueError, RecursionError) as err:  # JSON and UTF-8 errors are ValueErrors
         raise _refuse(path, "corrupt", f"{_CONFIG!r} is not valid JSON") from err
+    if not isinstance(config, dict):
+        raise _refuse(path, "not_model", f"its {_CONFIG} holds a JSON {type(config).__name__}, not an object")
+    if not isinstance(config.get("class_name"), str) or not isinstance(config.get("config"), dict):
+        raise _refuse(path, "not_model", f"its {_CONFIG} names no 'class_name' and 'config'")
+    return config
 
 
 def scan_config(config: Any, path: pathlib.Path, custom_objects: Mapping[str, Any]) -> None:
-    """Refuse Lambda layers and non-Keras objects before Keras imports anything they name."""
+    """Refuse unsafe layers and non-Keras objects before Keras imports anything they name."""
     stack = [config]  # iterative: a crafted config may nest deeper than the recursion limit
     while stack:
         node = stack.pop()
@@ -79,9 +96,9 @@ def scan_config(config: Any, path: pathlib.Path, custom_objects: Mapping[str, An
 def _check_object(node: dict, path: pathlib.Path, custom_objects: Mapping[str, Any]) -> None:
     cls, module = str(node["class_name"]), node.get("module")
     registered, inner = node.get("registered_name"), node.get("config")
-    if cls in _LAMBDAS:
+    if cls in _UNSAFE:
         name = inner.get("name") if isinstance(inner, dict) else None
-        raise _refuse(path, "lambda", f" {short(name, 40)!r}" if isinstance(name, str) else "")
+        raise _refuse(path, _UNSAFE[cls], f" {short(name, 30)!r}" if isinstance(name, str) else "")
     name = inner if cls == "function" and isinstance(inner, str) else cls  # functions: by name
     if {key for key in (name, cls, registered) if isinstance(key, str)} & custom_objects.keys():
         return
@@ -98,8 +115,10 @@ def _check_object(node: dict, path: pathlib.Path, custom_objects: Mapping[str, A
 def translate(err: Exception, path: pathlib.Path) -> ValueError:
     """Reword an error raised inside Keras as the refusal it amounts to."""
     text = str(err)
-    if "lambda" in text.lower() and "safe_mode" in text:
-        return _refuse(path, "lambda", "")
+    if "safe_mode" in text:
+        for why, fragments in _KERAS_SAYS.items():
+            if any(fragment in text for fragment in fragments):
+                return _refuse(path, why, "")
     for fragment in _UNRESOLVED:
         if fragment in text:
             what = short(text[text.index(fragment):].splitlines()[0], 55)  # keeps ")" in

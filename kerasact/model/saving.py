@@ -18,8 +18,9 @@ from typing import Any
 
 import keras
 
+from kerasact._errors import invalid
 from kerasact.model import _archive
-from kerasact.model._archive import short, show
+from kerasact.model._archive import show
 
 _SUFFIX = ".keras"
 _LEGACY_SUFFIXES = (".h5", ".hdf5")
@@ -44,8 +45,8 @@ def save_model(model: keras.Model, path: str | os.PathLike) -> pathlib.Path:
         PosixPath('runs/demo/model.keras')
     """
     if not isinstance(model, keras.Model):
-        raise TypeError(f"save_model: model must be a keras.Model; got {type(model).__name__}. "
-                        "Pass the model itself: save_model(model, 'model.keras').")
+        raise invalid("model", model, "a keras.Model", "pass the model itself: save_model(model, 'model.keras')",
+                      kind=TypeError)
     target = _keras_path(path, "save_model")
     if target.is_dir():
         raise ValueError(f"save_model: path={show(target)} is a directory; pass a file path "
@@ -72,9 +73,11 @@ def load_model(path: str | os.PathLike, *, compile: bool = True,
                custom_objects: Mapping[str, Any] | None = None) -> keras.Model:
     """Load a `.keras` model in Keras's safe mode, refusing anything not plainly safe.
 
-    The archive is checked first (a zip, good CRCs, config and weights present), then the
-    config: Lambda layers, and objects from outside `keras` not in `custom_objects`, are
-    refused before Keras imports anything.
+    The arguments are checked first, then the archive (a zip, good CRCs, config and weights
+    present), then the config: layers that run what the file brings (Lambda, TFSMLayer), and
+    objects from outside `keras` not in `custom_objects`, are refused before Keras imports
+    anything. There is no opt-out: load a file you trust with
+    `keras.saving.load_model(path, safe_mode=False)` in your own code.
 
     Args:
         path: A `.keras` file; `.h5`/`.hdf5` files and SavedModel directories are refused.
@@ -91,9 +94,12 @@ def load_model(path: str | os.PathLike, *, compile: bool = True,
         (2, 1)
     """
     source = _keras_path(path, "load_model")
+    if not isinstance(compile, bool):  # 1 or "no" would hide a typo
+        raise invalid("compile", compile, "True or False", "pass compile=False to skip the saved optimizer, loss "
+                      "and metrics", kind=TypeError)
     if not isinstance(custom_objects, (Mapping, type(None))):
-        raise TypeError("load_model: custom_objects must be a mapping of names to classes, or "
-                        f"None; got {type(custom_objects).__name__}. Pass {{'pkg>Name': Name}}.")
+        raise invalid("custom_objects", custom_objects, "None or a dict of the names Keras saved to classes",
+                      "pass {'pkg>Name': Name}", kind=TypeError)
     _require_safe_keras()
     if not source.exists():
         raise FileNotFoundError(f"load_model: path={show(source)} does not exist; check the "
@@ -110,9 +116,9 @@ def load_model(path: str | os.PathLike, *, compile: bool = True,
 
 
 def _keras_path(path: Any, caller: str) -> pathlib.Path:
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"{caller}: path must be a str or os.PathLike; got {type(path).__name__} "
-                        f"{short(repr(path), 40)}. Pass a file path such as 'model.keras'.")
+    if not isinstance(path, (str, os.PathLike)) or (isinstance(path, str) and not path.strip()):
+        raise invalid("path", path, "a file path ending in '.keras' (str or pathlib.Path)",
+                      "pass a file name such as 'model.keras'", kind=ValueError if isinstance(path, str) else TypeError)
     result = pathlib.Path(path)
     if caller == "load_model" and result.is_dir():
         raise ValueError(f"load_model: path={show(result)} is a directory (a legacy SavedModel?);"

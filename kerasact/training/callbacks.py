@@ -12,6 +12,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from kerasact._errors import shown
 from kerasact.training import runs
 
 
@@ -46,7 +47,8 @@ class Backup(keras.callbacks.Callback):
 
     Keras writes the weights and then the epoch number as two files, so a kill between the
     two resumes the wrong epoch; here every epoch's weights get a new file, and state.json,
-    replaced atomically, names the one to use.
+    replaced atomically, names the one to use. state.json also records the shapes of what it
+    saved, so a backup from another model is refused in words before anything is loaded.
     """
 
     def __init__(self, directory: Path) -> None:
@@ -55,17 +57,69 @@ class Backup(keras.callbacks.Callback):
         self.state = self.directory / "state.json"
 
     def restore(self, model: keras.Model) -> tuple[int, bool]:
-        """Load the last committed epoch into `model`; return (epochs done, training finished)."""
+        """Load the last committed epoch into `model`; return (epochs done, training finished).
+
+        Raises:
+            ValueError: state.json is damaged, or the backup was written by a different model;
+                `model` is left as it was.
+        """
         if not self.state.is_file():
             return 0, False
-        state = json.loads(self.state.read_text())
+        state = self._read_state()
+        self._check_same_model(state, model, optimizer=False)  # before any work on the model
         if not model.optimizer.built:  # load_weights restores Adam's moments into built slots only
             model.optimizer.build(model.trainable_variables)
-        model.load_weights(self.directory / state["weights"])
+        self._check_same_model(state, model, optimizer=True)
+        variables = [*model.weights, *model.optimizer.variables]
+        before = [np.array(v) for v in variables]
+        try:
+            model.load_weights(self.directory / state["weights"])
+        except Exception as err:  # Keras raises ValueError, KeyError, OSError… for one bad file
+            for variable, value in zip(variables, before):  # a failed load may have assigned some
+                variable.assign(value)
+            raise self._refusal("load", f"Keras could not load its weights: {_first_line(err)}") from None
         for variable, value in zip(rng_state(model), state["rng"]):
             variable.assign(np.asarray(value, dtype=variable.dtype))
         self.epoch, self.history = state["epoch"], state["history"]
         return self.epoch, state["finished"]
+
+    def _read_state(self) -> dict:
+        """state.json, refused in words unless it has the shape `_commit` writes."""
+        try:
+            state = json.loads(self.state.read_text(encoding="utf-8"))
+        except (ValueError, RecursionError) as err:  # JSON and UTF-8 errors are ValueErrors
+            raise self._refusal("corrupt", f"not valid JSON: {_first_line(err)}") from None
+        if not isinstance(state, dict):
+            raise self._refusal("corrupt", f"a JSON {type(state).__name__}, not an object")
+        for key, (kind, valid, words) in _STATE.items():
+            if key in state or key != "model":  # "model" is absent from backups written before it
+                value = state.get(key)
+                wrong_type = not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool)
+                if wrong_type or not valid(value):
+                    raise self._refusal("corrupt", f"{key!r} is {shown(value, 24)}, not {words}")
+        if not (self.directory / state["weights"]).is_file():
+            raise self._refusal("corrupt", f"the weights file it names, {shown(state['weights'], 40)}, is missing")
+        return state
+
+    def _check_same_model(self, state: dict, model: keras.Model, *, optimizer: bool) -> None:
+        """Refuse a backup whose saved shapes are not `model`'s; an old backup records only the RNG's."""
+        saved = {**state.get("model", {}), "rng": [list(np.shape(v)) for v in state["rng"]]}
+        here = _fingerprint(model)
+        for kind in ("optimizer",) if optimizer else ("weights", "rng"):
+            there = saved.get(kind)
+            if there is None or there == here[kind]:
+                continue
+            if len(there) != len(here[kind]):
+                raise self._refusal("other", f"{len(there)} {_WHAT[kind]}s there, {len(here[kind])} in this model")
+            at = next(i for i, (a, b) in enumerate(zip(there, here[kind])) if a != b)
+            name = "/".join(_variables(model)[kind][at].path.split("/")[-2:])  # layer/variable
+            raise self._refusal("other", f"{_WHAT[kind]} {name!r} is {tuple(there[at])} there, "
+                                         f"{tuple(here[kind][at])} in this model")
+
+    def _refusal(self, why: str, detail: str) -> ValueError:
+        run_dir = str(self.directory.parent)  # the folder's own name is the end worth keeping
+        run_dir = repr(run_dir if len(run_dir) <= 90 else "..." + run_dir[-87:])
+        return ValueError(_REFUSALS[why].format(run_dir=run_dir, detail=_cut(detail, 80)))
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         for key, value in (logs or {}).items():
@@ -82,15 +136,67 @@ class Backup(keras.callbacks.Callback):
         self.model.save_weights(self.directory / name, overwrite=True)
         with open(self.directory / name, "rb") as f:
             os.fsync(f.fileno())
+        shapes = _fingerprint(self.model)
         runs.write_json(self.state, {"epoch": self.epoch, "weights": name, "finished": finished,
                                      "rng": [np.asarray(v).tolist() for v in rng_state(self.model)],
-                                     "history": self.history})
+                                     "history": self.history,
+                                     "model": {k: shapes[k] for k in ("weights", "optimizer")}})
         for old in self.directory.glob("*.weights.h5"):
             if old.name != name:
                 old.unlink(missing_ok=True)
 
     def clear(self) -> None:
         shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def _shapes(value: object) -> bool:
+    return all(isinstance(shape, list) and all(isinstance(n, int) and n >= 0 for n in shape) for shape in value)
+
+
+def _numbers(history: dict) -> bool:
+    return all(isinstance(v, list) and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in v)
+               for v in history.values())
+
+
+# What `_commit` writes to state.json: key -> (type, check of the value, the same in words).
+_STATE = {
+    "epoch": (int, lambda n: n >= 0, "an int >= 0"),
+    "weights": (str, lambda name: Path(name).name == name and name.endswith(".weights.h5"),
+                "a file name '*.weights.h5'"),
+    "finished": (bool, lambda flag: True, "a bool"),
+    "rng": (list, lambda states: all(isinstance(s, list) and all(isinstance(n, int) for n in s) for s in states),
+            "a list of seed states"),
+    "history": (dict, _numbers, "{name: [numbers]}"),
+    "model": (dict, lambda shapes: set(shapes) <= {"weights", "optimizer"}
+              and all(isinstance(v, list) and _shapes(v) for v in shapes.values()), "{kind: [shapes]}"),
+}
+_WHAT = {"weights": "weight", "optimizer": "optimizer variable", "rng": "dropout seed state"}
+_FIX = "pass a fresh run_dir, or delete its backup/ folder to start over."
+_REFUSALS = {  # why a backup is refused: one row per reason, so each reads the same way
+    "corrupt": "run_dir={run_dir}: its backup/state.json is damaged ({detail}); " + _FIX,
+    "other": "run_dir={run_dir}: its backup/ was written by a different model ({detail}); " + _FIX,
+    "load": "run_dir={run_dir}: its backup/ is damaged or from a different model ({detail}); " + _FIX,
+}
+
+
+def _variables(model: keras.Model) -> dict[str, list]:
+    """What a backup holds: the weights, the optimizer's variables, the dropout seed states."""
+    optimizer = model.optimizer.variables if model.optimizer is not None and model.optimizer.built else []
+    return {"weights": model.weights, "optimizer": optimizer, "rng": rng_state(model)}
+
+
+def _fingerprint(model: keras.Model) -> dict[str, list]:
+    """The shapes of `_variables(model)`: cheap to store, and enough to tell two models apart."""
+    return {kind: [list(v.shape) for v in variables] for kind, variables in _variables(model).items()}
+
+
+def _first_line(err: Exception) -> str:
+    lines = str(err).strip().splitlines()
+    return lines[0] if lines else type(err).__name__
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def rng_state(model: keras.Model) -> list:

@@ -131,6 +131,27 @@ def keras_non_modeling(valid, d):
     return _with_layer(valid, d / "m.keras", layer)
 
 
+def tfsm_layer(valid, d):
+    # Keras writes a TFSMLayer as any built-in layer; loading it would run a SavedModel from disk.
+    layer = {"module": "keras.layers", "class_name": "TFSMLayer", "registered_name": None,
+             "config": {"name": "served", "filepath": str(d / "elsewhere"), "call_endpoint": "serve"}}
+    return _with_layer(valid, d / "m.keras", layer)
+
+
+def torch_wrapper(valid, d):
+    layer = {"module": "keras.layers", "class_name": "TorchModuleWrapper", "registered_name": None,
+             "config": {"name": "torch", "module": "gASVAAAAAAAAAAA="}}  # a pickle, unpickled on load
+    return _with_layer(valid, d / "m.keras", layer)
+
+
+def config_list(valid, d):
+    return _rezip(valid, d / "m.keras", replace={"config.json": b"[1, 2]"})
+
+
+def config_without_class(valid, d):
+    return _rezip(valid, d / "m.keras", replace={"config.json": b'{"layers": []}'})
+
+
 def custom_not_passed(valid, d):
     model = keras.Sequential([keras.Input((4,)), Double()])
     model.save(d / "m.keras")
@@ -161,8 +182,15 @@ def foreign(name: str) -> str:
                      "layers load, or custom objects you pass in custom_objects=.")
 
 
+def not_model(detail: str) -> str:
+    return re.escape(f"is not a Keras model file ({detail}); write one with kerasact.save_model(model, path).")
+
+
 NOT_ZIP = corrupt("not a zip archive: truncated or overwritten")
 LAMBDA = "Lambda layers hold arbitrary Python code and are refused"
+TRUSTED = re.escape("not allowed in safe mode. If you trust the file, use "
+                    "keras.saving.load_model(path, safe_mode=False).")
+TFSM = "contains a TFSMLayer{}, which loads a SavedModel from disk: " + TRUSTED
 BAD_FILES = [  # (maker, exception type, message fragment)
     pytest.param(truncated, ValueError, NOT_ZIP, id="truncated"),
     pytest.param(garbage, ValueError, NOT_ZIP, id="garbage"),
@@ -175,6 +203,14 @@ BAD_FILES = [  # (maker, exception type, message fragment)
                  id="bad-json"),
     pytest.param(lambda_layer, ValueError, "contains a Lambda layer 'lambda'; " + LAMBDA,
                  id="lambda"),
+    pytest.param(tfsm_layer, ValueError, TFSM.format(" 'served'"), id="tfsm-layer"),
+    pytest.param(torch_wrapper, ValueError,
+                 "contains a TorchModuleWrapper 'torch', which unpickles Python code: " + TRUSTED,
+                 id="torch-module-wrapper"),
+    pytest.param(config_list, ValueError, not_model("its config.json holds a JSON list, not an object"),
+                 id="config-list"),
+    pytest.param(config_without_class, ValueError, not_model("its config.json names no 'class_name' and 'config'"),
+                 id="config-no-class"),
     pytest.param(foreign_module, ValueError, foreign("os.system"), id="os-system"),
     pytest.param(unknown_registered, ValueError, foreign("evil_pkg>Backdoor"),
                  id="unknown-registered"),
@@ -205,6 +241,15 @@ def test_bad_file_is_refused_with_a_clear_message(valid, tmp_path, make, error, 
     assert path.name in message
 
 
+@pytest.mark.parametrize("why", sorted(kerasact.model._archive._REFUSALS))
+def test_every_refusal_fits_300_characters_at_its_longest(why):
+    path = pathlib.Path("/" + "deep/" * 40 + "model.keras")  # shown by its last 80 characters
+    # The longest detail each row is given: a layer name cut to 30 characters, or a 100-character detail.
+    layer_rows = set(kerasact.model._archive._UNSAFE.values())
+    detail = " " + repr("a" * 29 + "…") if why in layer_rows else "d" * 100
+    assert len(str(kerasact.model._archive._refuse(path, why, detail))) <= 300
+
+
 @settings(max_examples=100, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
@@ -230,6 +275,7 @@ def test_any_damaged_byte_loads_intact_or_is_refused_cleanly(valid, tmp_path, da
     ("make", "match"),
     [
         pytest.param(lambda_layer, "contains a Lambda layer; " + LAMBDA, id="lambda"),
+        pytest.param(tfsm_layer, TFSM.format(""), id="tfsm-layer"),
         pytest.param(foreign_module, r"will not resolve safely \(Could not locate class 'system'",
                      id="os-system"),
     ],
@@ -274,28 +320,52 @@ def test_saved_file_gets_an_ordinary_mode_not_mkstemps_0600(tmp_path):
     assert path.stat().st_mode & 0o777 == 0o666 & ~umask
 
 
-@pytest.mark.parametrize(
-    ("call", "error", "match"),
-    [
-        pytest.param(lambda d: save_model(tiny_model(), d / "m.h5"), ValueError,
-                     r"path='.*m\.h5' does not end in '\.keras'.*Use a name like", id="save-h5"),
-        pytest.param(lambda d: save_model(tiny_model(), d / "dir.keras"), ValueError,
-                     r"dir\.keras' is a directory; pass a file path inside it", id="save-dir"),
-        pytest.param(lambda d: save_model("model", d / "m.keras"), TypeError,
-                     "model must be a keras.Model; got str", id="save-not-model"),
-        pytest.param(lambda d: load_model(3), TypeError,
-                     "path must be a str or os.PathLike; got int", id="load-int"),
-        pytest.param(lambda d: load_model(d / "m.json"), ValueError, "is not a .keras file",
-                     id="load-json"),
-        pytest.param(lambda d: load_model(d / "m.keras", custom_objects=[Double]), TypeError,
-                     "custom_objects must be a mapping", id="load-custom-list"),
-    ],
-)
+PATH_EXPECTED = re.escape("is not valid: expected a file path ending in '.keras' (str or pathlib.Path). "
+                          "Pass a file name such as 'model.keras'.")
+BAD_ARGUMENTS = [  # (call, exception type, message fragment); each message starts with the argument
+    pytest.param(lambda d: save_model(tiny_model(), d / "m.h5"), ValueError,
+                 r"path='.*m\.h5' does not end in '\.keras'.*Use a name like", id="save-h5"),
+    pytest.param(lambda d: save_model(tiny_model(), d / "dir.keras"), ValueError,
+                 r"dir\.keras' is a directory; pass a file path inside it", id="save-dir"),
+    pytest.param(lambda d: save_model("model", d / "m.keras"), TypeError,
+                 r"^model='model' \(str\) is not valid: expected a keras\.Model\. Pass the model itself",
+                 id="save-not-model"),
+    pytest.param(lambda d: save_model(None, d / "m.keras"), TypeError, r"^model=None \(NoneType\) is not valid",
+                 id="save-model-none"),
+    pytest.param(lambda d: save_model(tiny_model(), 5), TypeError, r"^path=5 \(int\) " + PATH_EXPECTED,
+                 id="save-int"),
+    pytest.param(lambda d: save_model(tiny_model(), None), TypeError, r"^path=None \(NoneType\) " + PATH_EXPECTED,
+                 id="save-none"),
+    pytest.param(lambda d: save_model(tiny_model(), ""), ValueError, r"^path='' " + PATH_EXPECTED, id="save-empty"),
+    pytest.param(lambda d: save_model(tiny_model(), str(d / "m.keras").encode()), TypeError,
+                 r"^path=b'.* \(bytes\) " + PATH_EXPECTED, id="save-bytes"),
+    pytest.param(lambda d: load_model(3), TypeError, r"^path=3 \(int\) " + PATH_EXPECTED, id="load-int"),
+    pytest.param(lambda d: load_model(None), TypeError, r"^path=None \(NoneType\) " + PATH_EXPECTED,
+                 id="load-none"),
+    pytest.param(lambda d: load_model(""), ValueError, r"^path='' " + PATH_EXPECTED, id="load-empty"),
+    pytest.param(lambda d: load_model(d / "m.json"), ValueError, "is not a .keras file", id="load-json"),
+    pytest.param(lambda d: load_model(d / "m.keras", custom_objects=[Double]), TypeError,
+                 r"^custom_objects=\[.*\(list\) is not valid: expected None or a dict.*Pass \{'pkg>Name': Name\}",
+                 id="load-custom-list"),
+    pytest.param(lambda d: load_model(d / "m.keras", compile="yes"), TypeError,
+                 r"^compile='yes' \(str\) is not valid: expected True or False\. Pass compile=False",
+                 id="load-compile-str"),
+    pytest.param(lambda d: load_model(d / "m.keras", compile=None), TypeError,
+                 r"^compile=None \(NoneType\) is not valid", id="load-compile-none"),
+    pytest.param(lambda d: load_model(d / "m.keras", compile=1), TypeError, r"^compile=1 \(int\) is not valid",
+                 id="load-compile-int"),
+]
+
+
+@pytest.mark.parametrize(("call", "error", "match"), BAD_ARGUMENTS)
 def test_bad_arguments(tmp_path, call, error, match):
     (tmp_path / "dir.keras").mkdir()
+    tiny_model().save(tmp_path / "m.keras")  # a good file: only the argument is wrong
+    before = sorted(os.listdir(tmp_path))
     with pytest.raises(error, match=match) as caught:
         call(tmp_path)
-    assert len(str(caught.value)) <= 300
+    assert type(caught.value) is error and len(str(caught.value)) <= 300
+    assert sorted(os.listdir(tmp_path)) == before  # refused before anything was written
 
 
 def test_keras_with_loading_cves_is_refused(valid, monkeypatch):
