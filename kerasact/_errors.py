@@ -43,6 +43,25 @@ def did_you_mean(value: Any, options: Iterable[str]) -> str:
     return f" Did you mean {close[0]!r}?" if close else ""
 
 
+def listed(options: Iterable[str], value: Any = None, *, where: str = "", limit: int = 140, n: int = 5) -> str:
+    """The valid options for a message: all of them when they fit in `limit` characters, else
+    the closest few to `value` and where the full list lives (a message stays short).
+
+    Example:
+        >>> listed(["adam", "sgd"])
+        "['adam', 'sgd']"
+        >>> listed([f"opt{i}" for i in range(40)], "opt3", where="kerasact.OPTIMIZERS")
+        "['opt3', 'opt39', 'opt38', 'opt37', 'opt36', ...] (40 in all: kerasact.OPTIMIZERS)"
+    """
+    options = sorted(str(o) for o in options)
+    full = repr(options)
+    if len(full) <= limit:
+        return full
+    probe = value.strip().lower() if isinstance(value, str) else ""
+    close = difflib.get_close_matches(probe, options, n=n, cutoff=0.0) if probe else options[:n]
+    return repr(close)[:-1] + f", ...] ({len(options)} in all{': ' + where if where else ''})"
+
+
 def _short(text: str) -> str:
     return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 3] + "..."
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from kerasact import _errors
 from kerasact.activations import _functions as _f
 from kerasact.activations._functions import SELU_ALPHA, SELU_SCALE  # re-exported
 
@@ -205,8 +206,7 @@ def get(identifier: str | Activation | Mapping[str, Any] | None) -> Activation:
     key = identifier.strip().lower()
     key = ALIASES.get(key, key)
     if key not in CATALOG:
-        raise ValueError(
-            f"Unknown activation {identifier!r} for argument 'activation'. "
-            f"Valid options: {', '.join(names())} (aliases: {', '.join(sorted(ALIASES))})."
-        )
+        valid = _errors.listed([*CATALOG, *ALIASES], identifier, where="kerasact.activations.names()")
+        raise ValueError(f"Unknown activation {identifier!r} for argument 'activation'. Valid options: {valid}."
+                         + _errors.did_you_mean(identifier, [*CATALOG, *ALIASES]))
     return CATALOG[key]

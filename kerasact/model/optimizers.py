@@ -7,6 +7,8 @@ import inspect
 
 import keras
 
+from kerasact import _errors
+
 # Wrappers that need another optimizer to wrap, not standalone choices.
 _WRAPPERS = {"LossScaleOptimizer", "MultiOptimizer", "Optimizer"}
 
@@ -54,5 +56,6 @@ def resolve(optimizer: str) -> str:
                         f"Valid names: {sorted(OPTIMIZERS)}.")
     key = optimizer.strip().lower()
     if key not in OPTIMIZERS:
-        raise ValueError(f"Unknown optimizer={optimizer!r}. Valid options: {sorted(OPTIMIZERS)}.")
+        raise ValueError(f"Unknown optimizer={optimizer!r}. Valid options: {sorted(OPTIMIZERS)}."
+                         + _errors.did_you_mean(key, OPTIMIZERS))
     return key

@@ -163,9 +163,11 @@ def _dense_activation(identifier: Any, arg: str) -> activations.Activation:
     """A catalog row that a Dense layer can apply by name (see `activations.DENSE_NAMES`)."""
     row = activations.get(identifier)
     if row.name not in activations.DENSE_NAMES:
-        reason = activations.KERAS_DEVIATIONS.get(row.name, row.use)
-        raise ValueError(f"{arg}={row.name!r} cannot be a Dense layer's activation: {reason} "
-                         f"Valid options: {activations.DENSE_NAMES}.")
+        deviation = activations.KERAS_DEVIATIONS.get(row.name)
+        # The deviation's first clause is its upstream issue; the full text is in KERAS_DEVIATIONS.
+        reason = f"the installed Keras miscomputes it ({deviation.split(':')[0]})." if deviation else row.use
+        valid = _errors.listed(activations.DENSE_NAMES, row.name, where="kerasact.activations.DENSE_NAMES", n=3)
+        raise ValueError(f"{arg}={row.name!r} cannot be a Dense layer's activation: {reason} Valid options: {valid}.")
     return row
 
 
@@ -192,7 +194,9 @@ def _check_metric(name: Any) -> str:
         keras.metrics.get(name)
     except (ValueError, TypeError):
         valid = sorted(n for n in ALL_OBJECTS_DICT if n.islower() and n not in {"metric", "mean_metric_wrapper"})
-        raise ValueError(f"Unknown metric {name!r} in metrics. Valid options: {valid}.") from None
+        raise ValueError(f"Unknown metric {name!r} in metrics. Valid options: "
+                         f"{_errors.listed(valid, name, where='keras.metrics')}.{_errors.did_you_mean(name, valid)}") \
+            from None
     return name
 
 

@@ -14,6 +14,8 @@ from typing import Literal
 
 import keras
 
+from kerasact import _errors
+
 LabelFormat = Literal["values", "binary", "sparse", "one_hot", "multi_hot"]
 
 
@@ -103,6 +105,7 @@ class Head:
             raise ValueError(
                 f"loss={loss!r} does not pair with problem={self.name!r} "
                 f"({self.activation} output). Valid options: {sorted(self.losses)}."
+                + _errors.did_you_mean(loss, self.losses)
             )
         return name, self.losses[name]
 
@@ -206,6 +209,7 @@ def get(problem: str | Head) -> Head:
     key = problem.strip().lower()
     key = PROBLEM_ALIASES.get(key, key)
     if key not in HEADS:
-        raise ValueError(f"Unknown problem={problem!r}. Valid options: {sorted(HEADS)}.")
+        raise ValueError(f"Unknown problem={problem!r}. Valid options: {sorted(HEADS)}."
+                         + _errors.did_you_mean(key, HEADS))
     return HEADS[key]
 

@@ -173,8 +173,8 @@ def test_get_resolves_none_aliases_case_rows_and_configs():
     "identifier, error, match",
     [
         ("foo", ValueError,
-         r"Unknown activation 'foo' for argument 'activation'\. Valid options: celu"),
-        ("swish2", ValueError, r"\(aliases: hard_swish, identity, logistic, swish\)"),
+         r"Unknown activation 'foo' for argument 'activation'\. Valid options: \[.*\(34 in all: kerasact"),
+        ("swish2", ValueError, r"Did you mean 'swish'\?"),
         (42, TypeError, r"Argument 'activation' must be a str.*got int 42"),
         ({"config": 3}, TypeError, r"got int 3"),
     ],
@@ -182,8 +182,8 @@ def test_get_resolves_none_aliases_case_rows_and_configs():
 def test_get_rejects_bad_identifiers(identifier, error, match):
     with pytest.raises(error, match=match) as info:
         activations.get(identifier)
-    if error is ValueError:  # the valid options come from the table, all of them
-        assert all(name in str(info.value) for name in CATALOG)
+    if error is ValueError:  # the closest options come from the table, with where all of them are
+        assert len(str(info.value)) <= 300 and "kerasact.activations.names()" in str(info.value)
 
 
 def test_docstring_examples_run():
