@@ -1,10 +1,15 @@
 """The main job: train the regression, binary and multi-class recipes at full settings and
 print one summary table. Exits non-zero if any recipe misses its target.
 
-Run: `python -m recipes` (`--quick` for a smoke run, `--logdir DIR` to choose where runs go).
+Run: `python -m recipes` (`--quick` for a smoke run, `--logdir DIR` to choose where runs go,
+`--verbose` to see TensorFlow's own log lines).
 """
 
-import argparse
+from kerasact.cli import recipe
+
+if __name__ == "__main__":  # before TensorFlow loads: its own log lines only with --verbose
+    recipe.quiet_tensorflow()
+
 import sys
 import time
 
@@ -15,9 +20,9 @@ RECIPES = {"regression": regression, "binary": binary, "multiclass": multiclass}
 
 def main(logdir: str = "runs", quick: bool = False) -> list[dict]:
     results = []
-    for recipe in RECIPES.values():
+    for recipe_module in RECIPES.values():
         started = time.perf_counter()
-        out = recipe.main(logdir=logdir, quick=quick, verbose=0)
+        out = recipe_module.main(logdir=logdir, quick=quick, verbose=0)
         out["seconds"] = time.perf_counter() - started
         results.append(out)
     print("\nSummary (test set)")
@@ -26,14 +31,14 @@ def main(logdir: str = "runs", quick: bool = False) -> list[dict]:
     for r in results:
         print(f"{r['recipe']:<11} {r['metric']:<9} {r['value']:9.4f} {r['baseline']:9.4f} "
               f"{'yes' if r['passed'] else 'NO':>10} {r['seconds']:8.1f}  {r['run_dir']}")
-    print(f"\nOpen all runs in TensorBoard:  tensorboard --logdir {logdir}")
+    print(f"\nOpen all runs in TensorBoard:  {recipe.tensorboard_command(logdir)}")
     return results
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--logdir", default="runs")
-    parser.add_argument("--quick", action="store_true")
+    parser = recipe.script_parser(__doc__)
+    parser.add_argument("--logdir", default="runs", help="parent folder of run directories (default runs)")
+    parser.add_argument("--quick", action="store_true", help="a few epochs per recipe: a smoke run")
     args = parser.parse_args()
     results = main(args.logdir, args.quick)
     sys.exit(0 if args.quick or all(r["passed"] for r in results) else 1)

@@ -17,12 +17,12 @@ Run: `python -m recipes.gradient_descent`.
 """
 ## Setup
 """
-import argparse
 import sys
 
 import numpy as np
 
 from kerasact import plots, reference
+from kerasact.cli import recipe
 from kerasact.training import runs
 
 START = (-3.0, 4.0)
@@ -96,11 +96,10 @@ def main(steps: int = STEPS, logdir: str = "runs", quick: bool = False) -> dict:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(
-        description=__doc__.strip().splitlines()[0].removeprefix("Title: "))
+    parser = recipe.script_parser(__doc__)
     parser.add_argument("--steps", "--epochs", type=int, default=STEPS, dest="steps",
                         help=f"descent steps (default {STEPS})")
-    parser.add_argument("--logdir", default="runs")
+    parser.add_argument("--logdir", default="runs", help="parent folder of run directories (default runs)")
     parser.add_argument("--quick", action="store_true", help="same as the full run (it is instant)")
     args = parser.parse_args()
     sys.exit(0 if main(args.steps, args.logdir, args.quick)["passed"] else 1)

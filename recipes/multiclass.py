@@ -12,13 +12,17 @@ Run: `python -m recipes.multiclass` (add `--quick` for a few-second smoke run).
 """
 ## Setup
 """
+from kerasact.cli import recipe
+
+if __name__ == "__main__":  # before TensorFlow loads: its own log lines only with --verbose
+    recipe.quiet_tensorflow()
+
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 import kerasact
 from kerasact import data
-from kerasact.cli import recipe
 from kerasact.runtime import seed_everything
 from kerasact.training import train
 

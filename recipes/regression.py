@@ -12,12 +12,16 @@ Run: `python -m recipes.regression` (add `--quick` for a few-second smoke run).
 """
 ## Setup
 """
+from kerasact.cli import recipe
+
+if __name__ == "__main__":  # before TensorFlow loads: its own log lines only with --verbose
+    recipe.quiet_tensorflow()
+
 import numpy as np
 from sklearn.linear_model import LinearRegression
 
 import kerasact
 from kerasact import data
-from kerasact.cli import recipe
 from kerasact.runtime import seed_everything
 from kerasact.training import train
 

@@ -15,6 +15,11 @@ Run: `python -m recipes.threshold` (add `--quick` for a few-second run).
 """
 ## Setup
 """
+from kerasact.cli import recipe
+
+if __name__ == "__main__":  # before TensorFlow loads: its own log lines only with --verbose
+    recipe.quiet_tensorflow()
+
 import sys
 
 import keras
@@ -22,7 +27,6 @@ import numpy as np
 
 import kerasact
 from kerasact import data, plots
-from kerasact.cli import recipe
 from kerasact.runtime import seed_everything
 from kerasact.training import runs, tensorboard
 
@@ -38,7 +42,8 @@ TOLERANCE_C = 3.0
 def learned_boundary(model: keras.Model) -> float:
     """Where the sigmoid crosses 0.5, in °C: undo the Normalization layer's standardisation."""
     norm, neuron = model.layers[0], model.layers[-1]
-    mean, variance = (float(v[0]) for v in norm.get_weights()[:2])
+    # `mean`/`variance` hold the statistics whether they were adapted or given to the constructor.
+    mean, variance = (float(np.asarray(v).ravel()[0]) for v in (norm.mean, norm.variance))
     kernel, bias = neuron.get_weights()
     a, b = float(kernel[0, 0]), float(bias[0])
     return float(mean + np.sqrt(variance) * (-b / a))

@@ -15,6 +15,11 @@ Run: `python -m recipes.why_nonlinear` (add `--quick` for a few-second run).
 """
 ## Setup
 """
+from kerasact.cli import recipe
+
+if __name__ == "__main__":  # before TensorFlow loads: its own log lines only with --verbose
+    recipe.quiet_tensorflow()
+
 import sys
 import warnings
 
@@ -23,7 +28,6 @@ import numpy as np
 
 import kerasact
 from kerasact import data, plots
-from kerasact.cli import recipe
 from kerasact.diagnose import collapse
 from kerasact.diagnose.linting import LintWarning
 from kerasact.runtime import seed_everything

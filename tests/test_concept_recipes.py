@@ -2,6 +2,8 @@
 and reach their stated numbers, checked here against independent oracles where one exists."""
 
 import json
+import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -102,3 +104,14 @@ def test_gradient_descent_command_line_exits_0_without_importing_tensorflow(tmp_
     imported = {line.rsplit("|", 1)[-1].strip().split(".")[0] for line in done.stderr.splitlines()}
     assert not imported & {"tensorflow", "keras"}
     assert list((tmp_path / "gradient_descent").glob("*/metrics.json"))
+
+
+def test_threshold_command_line_prints_no_tensorflow_log_lines_by_default(tmp_path):
+    # A fresh shell's environment: conftest.py's TF_CPP_MIN_LOG_LEVEL removed.
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    cmd = [sys.executable, "-m", "recipes.threshold", "--quick", "--logdir", str(tmp_path)]
+    done = subprocess.run(cmd, capture_output=True, text=True, cwd=Path(__file__).parents[1], env=env, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    noise = re.compile(r"cuda|onednn|cpu_feature_guard|absl|retracing", re.IGNORECASE)
+    assert not noise.search(done.stdout + done.stderr), done.stderr[-2000:]
+    assert "learned boundary" in done.stdout

@@ -3,13 +3,18 @@ reaches its target (the main job's promise)."""
 
 import json
 import os
+import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from kerasact.activations import DENSE_NAMES
+from kerasact.cli import recipe
 from kerasact.training.tensorboard import read_plugin_tags, read_scalars
+from recipes import binary
 from recipes.__main__ import RECIPES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,13 +43,69 @@ def test_recipe_reaches_its_target_at_full_settings(name):
     assert out["passed"], f"{name}: {out['metric']} {out['value']:.4f} vs baseline {out['baseline']:.4f}"
 
 
-def test_recipe_command_line(tmp_path):
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+# Words of TensorFlow's own log lines (C++ start-up, absl, retracing) that no command prints by default.
+TF_NOISE = re.compile(r"cuda|onednn|cpu_feature_guard|absl|retracing", re.IGNORECASE)
+
+
+def _fresh_env() -> dict[str, str]:
+    """The environment of a fresh shell: without the TF_CPP_MIN_LOG_LEVEL that conftest.py sets."""
+    return {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+
+
+def test_recipe_command_line_is_quiet_and_prints_a_runnable_tensorboard_command(tmp_path):
     cmd = [sys.executable, "-m", "recipes.binary", "--quick", "--logdir", str(tmp_path), "--hidden", "8:tanh,4",
            "--lr", "0.01"]
-    run = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=env, timeout=300)
+    run = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=_fresh_env(), timeout=300)
     assert run.returncode == 0, run.stderr[-2000:]
-    assert "tensorboard --logdir" in run.stdout and "accuracy" in run.stdout
-    bad = subprocess.run(cmd[:3] + ["--hidden", "8:relux"], cwd=ROOT, capture_output=True, text=True, env=env,
+    assert "accuracy" in run.stdout
+    assert not TF_NOISE.search(run.stdout + run.stderr), run.stderr[-2000:]
+    command = shlex.split(run.stdout.split("inspect it:", 1)[1].splitlines()[0])
+    assert command[1:] == ["--logdir", str(tmp_path)]
+    assert (ROOT / command[0]).is_file(), f"{command[0]} does not exist: the printed command cannot run"
+
+
+def test_tensorboard_command_names_an_existing_executable(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # outside the clone: an absolute path, still runnable as printed
+    command = shlex.split(recipe.tensorboard_command("runs"))
+    assert Path(command[0]).is_file() and command[-2:] == ["--logdir", "runs"]
+
+
+@pytest.mark.parametrize("module", ["recipes", "recipes.binary", "recipes.gradient_descent"])
+def test_help_names_the_command_that_runs_the_recipe(module):
+    run = subprocess.run([sys.executable, "-m", module, "--help"], cwd=ROOT, capture_output=True, text=True,
                          timeout=120)
-    assert bad.returncode == 2 and "relux" in bad.stderr
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.startswith(f"usage: python -m {module} ") and "--verbose" in run.stdout
+
+
+def _binary_parser():
+    return recipe.recipe_parser(binary.__doc__, epochs=binary.EPOCHS, batch_size=binary.BATCH_SIZE,
+                                hidden=binary.HIDDEN, activation=binary.ACTIVATION, lr=binary.LEARNING_RATE)
+
+
+def test_a_misspelled_hidden_activation_names_the_flag_the_item_and_the_valid_names(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        _binary_parser().parse_args(["--hidden", "16,32:gelo"])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert "--hidden='32:gelo' is not valid" in err and "did you mean 'gelu'?" in err.lower()
+    assert all(name in err for name in DENSE_NAMES)
+
+
+@pytest.mark.parametrize("text", ["x", "0", "32:glu", "8,-4"])
+def test_other_bad_hidden_items_are_argument_errors(text, capsys):
+    with pytest.raises(SystemExit):
+        _binary_parser().parse_args(["--hidden", text])
+    assert "--hidden=" in capsys.readouterr().err
+
+
+def test_the_readme_example_reaches_the_binary_target():
+    # The flags are read from README.md itself, so the README cannot drift from what is tested.
+    # Full settings at seed 0 (the example's own): ~12 s on a 2-core CPU.
+    readme = (ROOT / "README.md").read_text()
+    flags = re.search(r"`(?:\S*/)?python -m recipes\.binary ([^`]+)`", readme)
+    assert flags, "README.md shows a `python -m recipes.binary ...` example"
+    args = _binary_parser().parse_args(shlex.split(flags.group(1)))
+    out = binary.main(epochs=args.epochs, batch_size=args.batch_size, hidden=args.hidden,
+                      activation=args.activation, lr=args.lr, seed=args.seed, logdir=None, verbose=0)
+    assert out["passed"], f"README example: accuracy {out['value']:.4f} vs baseline {out['baseline']:.4f}"

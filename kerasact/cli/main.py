@@ -13,7 +13,9 @@ from collections.abc import Callable, Sequence
 
 import kerasact
 from kerasact import activations
+from kerasact.cli import recipe
 
+_VERBOSE = "show TensorFlow's own log lines (C++ start-up, retracing), hidden by default"
 _EPILOG = ("Train from Python: kerasact.train(kerasact.build_model(...), X, y, log_dir='runs'); "
            "the demos: python -m recipes. Docs: README.md.")
 
@@ -56,10 +58,12 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="kerasact", description=kerasact.__doc__.strip().splitlines()[0],
                                 epilog=_EPILOG)
     p.add_argument("--version", action="version", version=f"kerasact {kerasact.__version__}")
+    p.add_argument("--verbose", action="store_true", help=_VERBOSE)
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     for name, handler in _COMMANDS.items():
         sub.add_parser(name, help=handler.__doc__.strip().splitlines()[0],
-                       description=handler.__doc__.strip())
+                       description=handler.__doc__.strip()).add_argument(
+            "--verbose", action="store_true", default=argparse.SUPPRESS, help=_VERBOSE)
     return p
 
 
@@ -71,6 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     p = parser()
     args = p.parse_args(argv)
+    recipe.quiet_tensorflow(args.verbose)  # before a subcommand imports TensorFlow
     if args.command is None:
         p.print_help()
         return 0

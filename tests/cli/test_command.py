@@ -1,6 +1,8 @@
 """The `kerasact` command: the console script and `python -m kerasact` print what the
 library's tables hold, and help lists every subcommand."""
 
+import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -8,13 +10,17 @@ from pathlib import Path
 import pytest
 
 import kerasact
-from kerasact.cli import main
-from kerasact.cli.main import _COMMANDS
+from kerasact.cli import main, recipe
+from kerasact.cli.main import _COMMANDS, parser
+
+# A fresh shell's environment: without the TF_CPP_MIN_LOG_LEVEL that conftest.py sets.
+FRESH_ENV = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+TF_NOISE = re.compile(r"cuda|onednn|cpu_feature_guard|absl|retracing", re.IGNORECASE)
 
 
 def _run(*args: str, script: bool = False) -> subprocess.CompletedProcess:
     command = [str(Path(sys.executable).with_name("kerasact"))] if script else [sys.executable, "-m", "kerasact"]
-    return subprocess.run([*command, *args], capture_output=True, text=True, timeout=120)
+    return subprocess.run([*command, *args], capture_output=True, text=True, timeout=120, env=FRESH_ENV)
 
 
 def test_python_dash_m_prints_help_listing_every_subcommand():
@@ -63,3 +69,56 @@ def test_an_unknown_subcommand_is_one_short_error():
 def test_every_subcommand_has_help(command):
     out = _run(command, "--help")
     assert out.returncode == 0 and out.stdout.startswith(f"usage: kerasact {command}")
+
+
+"""
+## TensorFlow's own log lines: hidden by default, shown with --verbose
+"""
+
+
+@pytest.mark.parametrize("script", [False, True], ids=["python -m kerasact", "console script"])
+def test_info_prints_no_tensorflow_log_lines(script):
+    out = _run("info", script=script)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "tensorflow" in out.stdout and not TF_NOISE.search(out.stdout + out.stderr), out.stderr[-2000:]
+
+
+@pytest.mark.parametrize("argv", [["--verbose", "info"], ["info", "--verbose"]])
+def test_verbose_is_taken_before_or_after_the_subcommand(argv):
+    assert parser().parse_args(argv).verbose is True
+    assert parser().parse_args(argv[1:] if argv[0] == "--verbose" else argv[:1]).verbose is False
+
+
+# (argument, user's TF_CPP_MIN_LOG_LEVEL) -> what the environment holds after quiet_tensorflow
+QUIET_CASES = [(False, None, "3"), (False, "1", "1"), (True, None, None), (True, "0", "0")]
+
+
+@pytest.mark.parametrize(("verbose", "user", "expected"), QUIET_CASES)
+def test_quiet_tensorflow_sets_the_log_level_unless_verbose_and_a_users_own_setting_wins(verbose, user, expected):
+    code = (f"import logging, os, sys; from kerasact.cli import recipe; recipe.quiet_tensorflow({verbose}); "
+            "print(os.environ.get('TF_CPP_MIN_LOG_LEVEL'), 'tensorflow' in sys.modules, "
+            "logging.getLogger('tensorflow').level)")
+    env = FRESH_ENV | ({"TF_CPP_MIN_LOG_LEVEL": user} if user else {})
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
+    level, imported, logger_level = out.stdout.split()
+    assert level == str(expected) and imported == "False"  # no TensorFlow import of its own
+    assert int(logger_level) == (0 if verbose else 40)  # ERROR hides the retracing warning
+
+
+# Lines as TensorFlow 2.21 writes them while it loads.
+BANNER = "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR"
+CPP = "I0000 00:00:1796120668.869226   14475 port.cc:153] oneDNN custom operations are on."
+GUARD = ["I0000 00:00:1796120668.995589   23006 cpu_feature_guard.cc:227] This TensorFlow binary is optimized",
+         "To enable the following instructions: AVX2 AVX512F FMA, in other operations, rebuild TensorFlow"]
+# (stderr lines, TF_CPP_MIN_LOG_LEVEL) -> which lines are held back
+STARTUP_LINES = [
+    ([BANNER, CPP], 3, [True, True]),
+    ([CPP, CPP.replace("I0000", "E0000")], 1, [True, False]),
+    ([*GUARD, "Traceback (most recent call last):"], 3, [True, True, False]),
+    ([CPP, "UserWarning: something of Python's own"], 0, [False, False]),
+]
+
+
+@pytest.mark.parametrize(("lines", "level", "hidden"), STARTUP_LINES)
+def test_startup_noise_holds_back_only_what_the_level_hides(lines, level, hidden):
+    assert recipe.startup_noise(lines, level) == hidden
