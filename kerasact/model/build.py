@@ -150,35 +150,56 @@ def build_from_spec(spec: ModelSpec, *, normalize: Any = None, normalize_target:
     Example:
         >>> build_from_spec(ModelSpec.load("model.toml"))  # doctest: +SKIP
     """
-    head = spec.head
-    loss_name, option = head.loss_option(spec.loss)
     scope = strategy.scope() if strategy is not None else contextlib.nullcontext()
     with scope:
         layers: list[keras.layers.Layer] = [keras.Input(shape=(spec.input_dim,))]
         if spec.normalize:  # data given now is adapted on now; else train() adapts it
             layers.append(preprocessing.input_layer(_data_or_true(normalize), spec.input_dim))
-        layers += _stack(spec)
-        out_activation = "linear" if spec.logits else head.activation
-        layers.append(keras.layers.Dense(
-            spec.output_units,
-            activation=out_activation,
-            kernel_initializer=_initializer(out_activation, _seed(spec.seed, len(spec.hidden))),
-            kernel_regularizer=keras.regularizers.L2(spec.l2) if spec.l2 else None,
-            name=f"{head.name}_head",
-        ))
-        if spec.normalize_target:
-            layers.append(preprocessing.target_layer(_data_or_true(normalize_target), spec.output_units))
-        model = keras.Sequential(layers, name=f"kerasact_{head.name}")
-        execution.compile_model(  # model.compile plus the measured execution settings
-            model, spec,
-            optimizer=optimizers.get(spec.optimizer, spec.learning_rate),
-            loss=option.make(spec.logits),
-            metrics=head.metrics(spec.logits, option.labels) + list(spec.metrics),
-        )
+        layers += body_layers(spec, normalize_target=normalize_target)
+        model = keras.Sequential(layers, name=f"kerasact_{spec.head.name}")
+        compile_spec(model, spec)
     # Valid options can still make a model that cannot learn (a linear hidden layer, a
     # saturating stack): say so now, as a LintWarning, rather than after training.
     warn(model)
     return model
+
+
+def body_layers(spec: ModelSpec, *, normalize_target: Any = None) -> list[keras.layers.Layer]:
+    """The layers after the input (and its preprocessing): the hidden stack, the head row's
+    output layer and, with `normalize_target`, the target de-normalisation.
+
+    Example:
+        >>> [type(layer).__name__ for layer in body_layers(ModelSpec("binary", 4, hidden=[8]))]
+        ['Dense', 'Dense']
+    """
+    head = spec.head
+    out_activation = "linear" if spec.logits else head.activation
+    layers = _stack(spec) + [keras.layers.Dense(
+        spec.output_units,
+        activation=out_activation,
+        kernel_initializer=_initializer(out_activation, _seed(spec.seed, len(spec.hidden))),
+        kernel_regularizer=keras.regularizers.L2(spec.l2) if spec.l2 else None,
+        name=f"{head.name}_head",
+    )]
+    if spec.normalize_target:
+        layers.append(preprocessing.target_layer(_data_or_true(normalize_target), spec.output_units))
+    return layers
+
+
+def compile_spec(model: keras.Model, spec: ModelSpec) -> None:
+    """Compile `model` with the spec's optimizer and its head row's loss and metrics, plus the
+    measured execution settings.
+
+    Example:
+        >>> compile_spec(model, ModelSpec("binary", 4))  # doctest: +SKIP
+    """
+    _, option = spec.head.loss_option(spec.loss)
+    execution.compile_model(  # model.compile plus the measured execution settings
+        model, spec,
+        optimizer=optimizers.get(spec.optimizer, spec.learning_rate),
+        loss=option.make(spec.logits),
+        metrics=spec.head.metrics(spec.logits, option.labels) + list(spec.metrics),
+    )
 
 
 def _data_or_true(value: Any) -> Any:
