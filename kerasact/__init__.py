@@ -28,10 +28,11 @@ _EXPORTS: dict[str, str] = {
     "check_gradients": "diagnose", "GradientReport": "diagnose",
     "Execution": "runtime", "predict": "runtime",
     "ModelSpec": "model", "build_model": "model", "build_from_spec": "model", "dense_stack": "model",
+    "build_tabular_model": "model", "infer_schema": "tabular", "Schema": "tabular",
     "OPTIMIZERS": "model", "save_model": "model", "load_model": "model",
-    "train": "training", "TrainResult": "training",
+    "train": "training", "TrainResult": "training", "train_table": "training",
 }
-_SUBPACKAGES = ("activations", "data", "plots", "reference", "problems", "inputs", "diagnose", "runtime",
+_SUBPACKAGES = ("activations", "data", "plots", "reference", "problems", "inputs", "tabular", "diagnose", "runtime",
                 "model", "training", "testing", "cli")
 
 __all__ = sorted([*_EXPORTS, *_SUBPACKAGES])
@@ -63,12 +64,23 @@ if TYPE_CHECKING:  # static view of the same surface for type checkers and IDEs
         problems,
         reference,
         runtime,
+        tabular,
         testing,
         training,
     )
     from kerasact.diagnose import Finding, GradientReport, LintWarning, check_gradients, fold_linear, lint
     from kerasact.inputs import validate
-    from kerasact.model import OPTIMIZERS, ModelSpec, build_from_spec, build_model, dense_stack, load_model, save_model
+    from kerasact.model import (
+        OPTIMIZERS,
+        ModelSpec,
+        build_from_spec,
+        build_model,
+        build_tabular_model,
+        dense_stack,
+        load_model,
+        save_model,
+    )
     from kerasact.problems import HEADS, Head, LossOption, ModelHead, Target, get_head, head_of, infer_problem
     from kerasact.runtime import Execution, predict
-    from kerasact.training import TrainResult, train
+    from kerasact.tabular import Schema, infer_schema
+    from kerasact.training import TrainResult, train, train_table

@@ -9,6 +9,7 @@ columns with `pd.NA` read as text, and a missing label becomes a class named `'N
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -107,3 +108,35 @@ def _is_number(cell: Any) -> bool:
     except (TypeError, ValueError):
         return False
     return True
+
+
+def rows(X: Any) -> int:
+    """Rows of an array or of a dict of `(n, 1)` columns (a table model's raw inputs).
+
+    Example:
+        >>> rows({"a": np.zeros((3, 1)), "b": np.zeros((3, 1))})
+        3
+    """
+    return len(next(iter(X.values()))) if isinstance(X, Mapping) else len(X)
+
+
+def table_inputs(X: Mapping[str, Any], model: Any = None) -> dict[str, np.ndarray]:
+    """A dict of raw input columns checked: each `(n, 1)`, one `n`, and the model's input names.
+
+    Example:
+        >>> table_inputs({"a": [[1.0], [2.0]]})["a"].shape
+        (2, 1)
+    """
+    columns = {str(k): np.asarray(v.numpy() if hasattr(v, "numpy") else v) for k, v in X.items()}
+    if not columns:
+        raise ValueError("X is an empty dict; pass one (n, 1) array per input column.")
+    lengths = {name: len(v) for name, v in columns.items()}
+    bad = [name for name, v in columns.items() if v.ndim != 2 or v.shape[1] != 1]
+    if bad or len(set(lengths.values())) > 1:
+        raise ValueError(f"X columns must each be (n, 1) with one n; got shapes "
+                         f"{ {k: columns[k].shape for k in list(columns)[:4]} }. Use kerasact.tabular.to_inputs.")
+    expected = getattr(model, "input", None)
+    if isinstance(expected, Mapping) and set(expected) != set(columns):
+        raise ValueError(f"X columns {sorted(columns)[:6]} are not the model's inputs {sorted(expected)[:6]}; pass "
+                         "the table itself (kerasact reads the columns it needs).")
+    return columns

@@ -78,16 +78,16 @@ def validate(X: Any, y: Any = None, problem: str | None = None, model: keras.Mod
     """
     _errors.check_bool("encode", encode)
     expect, n_features, info = _expectation(problem, model, encode)
-    X = _features(X, n_features)
+    X = frames.table_inputs(X, model) if isinstance(X, Mapping) else _features(X, n_features)
     checked, codec = None, None
     if y is None and encode:
         raise TypeError("y is None; training needs targets, one per row of X.")
     if y is not None:
-        checked = _targets(y, len(X))
+        checked = _targets(y, frames.rows(X))
         if expect is not None:
             checked, codec = LABEL_FORMATS[expect.labels].convert(checked, expect)
         _check_finite(checked, "y", converted=True)  # float64 beyond float32's range became inf
-    weights = None if sample_weight is None else _weights(sample_weight, len(X))
+    weights = None if sample_weight is None else _weights(sample_weight, frames.rows(X))
     return Validated(X, checked, weights, expect and expect.head, expect and expect.labels, codec, info)
 
 

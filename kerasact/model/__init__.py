@@ -6,6 +6,8 @@ from kerasact.model.build import build_from_spec, build_model, dense_stack
 from kerasact.model.optimizers import OPTIMIZERS
 from kerasact.model.saving import load_model, save_model
 from kerasact.model.spec import HiddenLayer, ModelSpec
+from kerasact.model.tabular import build_tabular_model
 
-__all__ = ["OPTIMIZERS", "HiddenLayer", "ModelSpec", "build_from_spec", "build_model", "dense_stack",
+__all__ = ["OPTIMIZERS", "HiddenLayer", "ModelSpec", "build_from_spec", "build_model", "build_tabular_model",
+           "dense_stack",
            "load_model", "save_model"]

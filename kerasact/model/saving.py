@@ -9,20 +9,24 @@ safe mode, and rewords every Keras error as what is wrong and what to do.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import pathlib
 import re
 import tempfile
+import zipfile
 from collections.abc import Mapping
 from typing import Any
 
 import keras
 
+from kerasact import tabular
 from kerasact._errors import invalid
 from kerasact.model import _archive
 from kerasact.model._archive import show
 
 _SUFFIX = ".keras"
+_SCHEMA = "kerasact_schema.json"  # a table model's Schema, beside Keras's own members
 _LEGACY_SUFFIXES = (".h5", ".hdf5")
 _MIN_KERAS = (3, 15, 1)  # older Keras 3 releases have model-loading CVEs
 
@@ -58,6 +62,9 @@ def save_model(model: keras.Model, path: str | os.PathLike) -> pathlib.Path:
     tmp = pathlib.Path(name)
     try:
         model.save(tmp, overwrite=True)  # overwrite: mkstemp has already created the file
+        if tabular.has_schema(model):  # a table model's schema travels in the same file
+            with zipfile.ZipFile(tmp, "a") as archive:
+                archive.writestr(_SCHEMA, json.dumps(tabular.schema_of(model).to_dict()))
         with open(tmp, "rb+") as written:
             os.fsync(written.fileno())  # the bytes must be on disk before a rename exposes them
         os.chmod(tmp, mode)
@@ -107,12 +114,16 @@ def load_model(path: str | os.PathLike, *, compile: bool = True,
     objects = dict(custom_objects or {})
     _archive.scan_config(_archive.read_config(source), source, objects)
     try:
-        return keras.saving.load_model(source, custom_objects=objects or None,
-                                       compile=compile, safe_mode=True)
+        model = keras.saving.load_model(source, custom_objects=objects or None,
+                                        compile=compile, safe_mode=True)
     except MemoryError:
         raise
     except Exception as err:  # Keras raises TypeError, KeyError, OSError… for one bad file
         raise _archive.translate(err, source) from err
+    with zipfile.ZipFile(source) as archive:
+        if _SCHEMA in archive.namelist():
+            setattr(model, tabular.SCHEMA_ATTRIBUTE, tabular.Schema.from_dict(json.loads(archive.read(_SCHEMA))))
+    return model
 
 
 def _keras_path(path: Any, caller: str) -> pathlib.Path:

@@ -11,11 +11,13 @@ batches as an unbroken one.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import tensorflow as tf
 
+from kerasact.inputs import frames
 from kerasact.runtime import execution
 
 PREFETCH = 2  # batches ready ahead of the step; more only adds contention on few cores
@@ -48,11 +50,13 @@ def make_dataset(X: Any, y: Any = None, *, batch_size: int = 32, shuffle: bool =
         >>> [int(x.shape[0]) for x, y in ds]
         [32, 32, 32, 4]
     """
-    arrays = tuple(np.asarray(a, dtype=np.float32 if a is X else None) for a in (X, y, sample_weight) if a is not None)
-    n = len(arrays[0])
-    if n == 0 or any(len(a) != n for a in arrays):
-        raise ValueError("X, y and sample_weight must have the same number of rows (> 0); "
-                         f"got {[len(a) for a in arrays]}.")
+    # A table model's inputs are a dict of (n, 1) columns (strings as tf.string); arrays are float32.
+    features = {k: tf.constant(v) for k, v in X.items()} if isinstance(X, Mapping) else np.asarray(X, np.float32)
+    arrays = (features, *(np.asarray(a) for a in (y, sample_weight) if a is not None))
+    lengths = [frames.rows(a) for a in arrays]
+    n = lengths[0]
+    if n == 0 or any(length != n for length in lengths):
+        raise ValueError(f"X, y and sample_weight must have the same number of rows (> 0); got {lengths}.")
     steps = n_batches(n, batch_size)
     full = n // batch_size
     seed = int(np.random.default_rng().integers(2**31)) if seed is None else seed
@@ -69,7 +73,7 @@ def make_dataset(X: Any, y: Any = None, *, batch_size: int = 32, shuffle: bool =
         return batches.concatenate(tf.data.Dataset.from_tensors(order[full * batch_size:])) if steps > full else batches
 
     def gather(i: tf.Tensor, tensors: tuple) -> Any:
-        batch = tuple(tf.gather(t, i) for t in tensors)
+        batch = tuple(tf.nest.map_structure(lambda t: tf.gather(t, i), t) for t in tensors)
         return batch if len(batch) > 1 else batch[0]
 
     passes = tf.data.Dataset.range(1)
@@ -113,8 +117,8 @@ def fit_inputs(model: Any, X: Any, y: Any = None, *, batch_size: int = 32, seed:
     Example:
         >>> model.fit(**fit_inputs(model, X, y, batch_size=32, seed=0), epochs=10)  # doctest: +SKIP
     """
-    steps = n_batches(len(X), batch_size)
-    execution.configure(model, batch_size=batch_size, n_samples=len(X))
+    steps = n_batches(frames.rows(X), batch_size)
+    execution.configure(model, batch_size=batch_size, n_samples=frames.rows(X))
     endless = steps % max(1, int(getattr(model, "steps_per_execution", 1))) == 0
     data = make_dataset(X, y, batch_size=batch_size, seed=seed, sample_weight=sample_weight,
                         first_epoch=first_epoch, repeat=endless)

@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Any
 from kerasact.training import runs
 
 # public name -> module of this folder that defines it (it imports TensorFlow)
-_LAZY = {"train": "fit", "TrainResult": "fit", "tensorboard": None}
+_LAZY = {"train": "fit", "TrainResult": "fit", "train_table": "tables", "tensorboard": None}
 
-__all__ = ["TrainResult", "runs", "tensorboard", "train"]
+__all__ = ["TrainResult", "runs", "tensorboard", "train", "train_table"]
 
 
 def __getattr__(name: str) -> Any:
@@ -31,3 +31,4 @@ def __getattr__(name: str) -> Any:
 if TYPE_CHECKING:
     from kerasact.training import tensorboard
     from kerasact.training.fit import TrainResult, train
+    from kerasact.training.tables import train_table

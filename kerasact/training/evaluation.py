@@ -3,10 +3,12 @@ metrics (R², ROC AUC, F1) and diagnostic figures of its label format's row."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from kerasact.inputs import LABEL_FORMATS
 from kerasact.problems import ModelHead
@@ -28,6 +30,8 @@ def evaluate(model: keras.Model, X: np.ndarray, y: np.ndarray, *, batch_size: in
     Example:
         >>> metrics, figures = evaluate(model, X, y, batch_size=32, info=head_of(model), codec=codec)  # doctest: +SKIP
     """
-    logs = model.evaluate(X, y, batch_size=batch_size, verbose=0, return_dict=True)
+    # A table model's string columns go in as tf.string tensors (Keras refuses numpy strings).
+    inputs = {k: tf.constant(v) for k, v in X.items()} if isinstance(X, Mapping) else X
+    logs = model.evaluate(inputs, y, batch_size=batch_size, verbose=0, return_dict=True)
     extra, figures = LABEL_FORMATS[info.labels].score(y, outputs(model, X, info), codec)
     return {k: float(v) for k, v in logs.items()} | extra, figures

@@ -18,14 +18,13 @@ from pathlib import Path
 from typing import Any
 
 import keras
-import numpy as np
 
-from kerasact import data, plots
-from kerasact.inputs import LABEL_FORMATS, Validated, check_split, class_sample_weights, validate
+from kerasact import data, plots, tabular
+from kerasact.inputs import LABEL_FORMATS, check_split, class_sample_weights, validate
 from kerasact.model import layers as preprocessing
 from kerasact.model import save_model
 from kerasact.runtime import pipeline
-from kerasact.training import runs
+from kerasact.training import _rows, runs
 from kerasact.training import tensorboard as tblog
 from kerasact.training._arguments import check_rows, check_train_arguments
 from kerasact.training.callbacks import Backup, StopOnNaN
@@ -76,8 +75,9 @@ def _callbacks(run_dir: Path | None, patience: int | None,
 def train(
     model: keras.Model,
     X: Any,
-    y: Any,
+    y: Any = None,
     *,
+    target: str | None = None,
     epochs: int = 100,
     batch_size: int = 32,
     log_dir: str | os.PathLike | None = None,
@@ -139,24 +139,26 @@ def train(
     check_train_arguments(model, epochs=epochs, batch_size=batch_size, log_dir=log_dir, recipe=recipe, run_dir=run_dir,
                           val_size=val_size, test_size=test_size, seed=seed, patience=patience,
                           class_weight=class_weight, hparams=hparams, callbacks=callbacks, verbose=verbose)
+    X, y = _rows.from_table(model, X, y, target)
     checked = validate(X, y, model=model, sample_weight=sample_weight, encode=True)
     rule = LABEL_FORMATS[checked.labels]
-    check_rows(len(checked.X), rule.classes(checked.y) if rule.classes and checked.codec else None,
+    check_rows(len(checked.y), rule.classes(checked.y) if rule.classes and checked.codec else None,
                val_size=val_size, test_size=test_size, names=checked.codec and checked.codec.classes_)
-    parts, w_train, w_val = _split(checked, test_size=test_size, val_size=val_size, seed=seed)
+    parts, w_train, w_val = _rows.split(checked, test_size=test_size, val_size=val_size, seed=seed)
     check_split(parts, checked.labels)
     if class_weight is not None:
         n_classes = checked.codec.n_classes if checked.codec else 0
         per_class = class_sample_weights(class_weight, parts.y_train, checked.labels, n_classes)
         w_train = per_class if w_train is None else w_train * per_class
-    # Normalization layers built unadapted learn their statistics from the training rows only.
-    preprocessing.adapt_on_training_rows(model, parts.X_train, parts.y_train)
+    if not isinstance(parts.X_train, Mapping):  # a table model's preprocessing was adapted when built
+        # Normalization layers built unadapted learn their statistics from the training rows only.
+        preprocessing.adapt_on_training_rows(model, parts.X_train, parts.y_train)
     run_dir = _run_dir(log_dir, recipe, run_dir)
     backup = Backup(run_dir / "backup") if run_dir is not None else None
     first, finished = backup.restore(model) if backup else (0, False)
     started, history = time.perf_counter(), {}
     if not finished and first < epochs:
-        val_arrays = (parts.X_val, parts.y_val) + (() if w_val is None else (w_val,))
+        val_arrays = (_rows.tensors(parts.X_val), parts.y_val) + (() if w_val is None else (w_val,))
         # Batches drawn from (seed, epoch) alone, so a resumed run sees an unbroken run's order.
         inputs = pipeline.fit_inputs(model, parts.X_train, parts.y_train, batch_size=batch_size,
                                      seed=seed, sample_weight=w_train, first_epoch=first)
@@ -181,17 +183,6 @@ def train(
                    problem=checked.head.name)
         backup.clear()  # the run is complete: model.keras and metrics.json replace the backup
     return result
-
-
-def _split(checked: Validated, *, test_size: float, val_size: float,
-           seed: int) -> tuple[data.Split, np.ndarray | None, np.ndarray | None]:
-    """Train/validation/test parts of the validated arrays, sample weights split alongside."""
-    rows = data.split(np.arange(len(checked.X)), checked.y, test_size=test_size, val_size=val_size,
-                      stratify=checked.codec is not None, seed=seed)
-    order = (rows.X_train, rows.X_val, rows.X_test)
-    parts = data.Split(*(checked.X[i] for i in order), *(checked.y[i] for i in order))
-    w = checked.sample_weight
-    return parts, None if w is None else w[rows.X_train], None if w is None else w[rows.X_val]
 
 
 def _run_dir(log_dir: str | os.PathLike | None, recipe: str, run_dir: str | os.PathLike | None) -> Path | None:
@@ -227,7 +218,8 @@ def _write_run(result: TrainResult, figures: Mapping[str, Any], hparams: Mapping
         "test": result.metrics, "validation": result.val_metrics, "hparams": hp, "seed": seed,
         "epochs_run": result.epochs_run, "train_seconds": seconds, "problem": problem,
         "labels": result.codec.to_dict() if result.codec else None,
-        "n_samples": {"train": len(result.split.X_train), "validation": len(result.split.X_val),
-                      "test": len(result.split.X_test)},
+        "n_samples": {"train": len(result.split.y_train), "validation": len(result.split.y_val),
+                      "test": len(result.split.y_test)},
         "history": result.history, "versions": runs.library_versions(),
+        "schema": tabular.schema_of(result.model).to_dict() if tabular.has_schema(result.model) else None,
     })

@@ -1,0 +1,193 @@
+"""The schema of a table: what each column is (numeric, categorical, dropped), by one table of rules.
+
+`RULES` is read top to bottom and the first rule that matches a column decides it, with the
+reason printed beside it. Peers guess differently (by dtype; categorical below 5% or 50%
+distinct values) and users complain about wrong guesses, so the decision is never silent:
+`Schema.table()` prints it, the run directory and the model file keep it, and
+`categorical=`, `numeric=` and `drop=` override it.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from kerasact import _errors
+
+Kind = Literal["numeric", "categorical", "dropped"]
+MAX_INTEGER_CATEGORIES = 10  # integer columns with at most this many values are categories (years, ratings)
+MIN_ROWS_FOR_ID = 20  # below this, all-distinct values are no evidence of an id column
+SCHEMA_ATTRIBUTE = "kerasact_schema"  # the Schema rides on the model object; save_model stores it in the file
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One row of the column rules: when it applies, what the column becomes, and why."""
+
+    name: str
+    applies: Callable[[pd.Series, pd.Series], bool]  # (column, its non-missing values) -> bool
+    kind: Kind
+    reason: str
+
+
+def _is_text(column: pd.Series) -> bool:
+    return not (pd.api.types.is_numeric_dtype(column.dtype) or pd.api.types.is_bool_dtype(column.dtype))
+
+
+def _is_whole(values: pd.Series) -> bool:
+    if pd.api.types.is_integer_dtype(values.dtype):
+        return True
+    return pd.api.types.is_float_dtype(values.dtype) and bool(np.all(np.mod(values.to_numpy(float), 1) == 0))
+
+
+RULES: tuple[Rule, ...] = (
+    Rule("two values", lambda c, v: pd.api.types.is_bool_dtype(c.dtype) or v.nunique() == 2, "categorical",
+         "bool, or exactly 2 distinct values"),
+    Rule("id-like", lambda c, v: len(v) >= MIN_ROWS_FOR_ID and v.nunique() == len(v)
+         and (_is_text(c) or _is_whole(v)), "dropped", "every value distinct (an id): nothing to generalise from"),
+    Rule("text", lambda c, v: _is_text(c), "categorical", "text or category dtype"),
+    Rule("few integers", lambda c, v: _is_whole(v) and v.nunique() <= MAX_INTEGER_CATEGORIES, "categorical",
+         f"whole numbers with at most {MAX_INTEGER_CATEGORIES} distinct values"),
+    Rule("numbers", lambda c, v: True, "numeric", "numbers"),
+)
+
+
+@dataclass(frozen=True)
+class Column:
+    """What the schema decided about one column."""
+
+    name: str
+    kind: Kind
+    rule: str  # the RULES row that decided, or "override"
+    missing: int  # missing values on the rows the schema was read from
+    distinct: int  # distinct non-missing values there
+
+
+@dataclass(frozen=True)
+class Schema:
+    """The columns of a table as kerasact reads them.
+
+    Example:
+        >>> schema = infer_schema(pd.DataFrame({"age": [31.5, 40.1, None], "island": ["a", "b", "a"]}))
+        >>> [(c.name, c.kind) for c in schema.columns]
+        [('age', 'numeric'), ('island', 'categorical')]
+    """
+
+    columns: tuple[Column, ...]
+
+    @property
+    def features(self) -> tuple[Column, ...]:
+        """The columns the model takes (every column not dropped), in table order."""
+        return tuple(c for c in self.columns if c.kind != "dropped")
+
+    def names(self, kind: Kind) -> list[str]:
+        return [c.name for c in self.columns if c.kind == kind]
+
+    def table(self) -> str:
+        """The schema as a printable table: column, kind, rule, missing and distinct values."""
+        width = max([len("column"), *(len(str(c.name)) for c in self.columns)])
+        lines = [f"{'column':<{width}}  {'kind':<11}  {'missing':>7}  {'distinct':>8}  rule"]
+        reasons = {rule.name: rule.reason for rule in RULES} | {"override": "you said so"}
+        lines += [f"{str(c.name):<{width}}  {c.kind:<11}  {c.missing:>7}  {c.distinct:>8}  {reasons[c.rule]}"
+                  for c in self.columns]
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"columns": [dict(vars(c)) for c in self.columns]}
+
+    @classmethod
+    def from_dict(cls, state: Mapping[str, Any]) -> Schema:
+        try:
+            return cls(tuple(Column(**column) for column in state["columns"]))
+        except (KeyError, TypeError) as err:
+            raise ValueError(f"schema state is not a kerasact schema ({err}); it must come from Schema.to_dict().") \
+                from None
+
+
+def _overrides(frame: pd.DataFrame, **given: Iterable[str]) -> dict[str, Kind]:
+    """`categorical=`, `numeric=`, `drop=` as {column: kind}, each name checked against the table."""
+    kinds = {"categorical": "categorical", "numeric": "numeric", "drop": "dropped"}
+    chosen: dict[str, Kind] = {}
+    for arg, names in given.items():
+        if isinstance(names, str):
+            raise _errors.invalid(arg, names, "a list of column names", f"pass {arg}=[{names!r}]", kind=TypeError)
+        for name in names:
+            if name not in frame.columns:
+                raise _errors.invalid(arg, name, f"a column of the table: {_errors.listed(frame.columns, name)}",
+                                      options=[str(c) for c in frame.columns])
+            if name in chosen:
+                raise ValueError(f"{arg}: column {name!r} is also given as {chosen[name]}; give each column once.")
+            chosen[name] = kinds[arg]  # type: ignore[assignment]
+    return chosen
+
+
+def infer_schema(frame: pd.DataFrame, *, categorical: Iterable[str] = (), numeric: Iterable[str] = (),
+                 drop: Iterable[str] = ()) -> Schema:
+    """Read each column's kind off the table by `RULES`, with your overrides taking precedence.
+
+    Args:
+        frame: the feature columns (the target column already taken out).
+        categorical: columns to treat as categories whatever their dtype.
+        numeric: columns to treat as numbers (they must hold numbers).
+        drop: columns to leave out.
+
+    Returns:
+        The `Schema`; a column dropped by the id rule raises a `UserWarning` naming it.
+
+    Example:
+        >>> infer_schema(pd.DataFrame({"year": [2007, 2008, 2009, 2007]})).columns[0].kind
+        'categorical'
+    """
+    chosen = _overrides(frame, categorical=categorical, numeric=numeric, drop=drop)
+    columns = []
+    for name in frame.columns:
+        column = frame[name]
+        values = column.dropna()
+        if values.empty and chosen.get(name) != "dropped":
+            raise ValueError(f"column {name!r} has no values (all {len(column)} missing); drop it (drop=[{name!r}]) "
+                             "or fill it in.")
+        if name in chosen:
+            kind, rule = chosen[name], "override"
+            if kind == "numeric" and _is_text(column):
+                raise _errors.invalid("numeric", name, "columns that hold numbers", f"column {name!r} holds text; "
+                                      "make it categorical instead")
+        else:
+            row = next(rule for rule in RULES if rule.applies(column, values))
+            kind, rule = row.kind, row.name
+            if kind == "dropped":
+                warnings.warn(f"column {name!r} is dropped: {row.reason}. Keep it with categorical=[{name!r}].",
+                              UserWarning, stacklevel=2)
+        columns.append(Column(str(name), kind, rule, int(column.isna().sum()), int(values.nunique())))
+    schema = Schema(tuple(columns))
+    if not schema.features:
+        raise ValueError("the table has no feature columns left (all dropped); keep some with categorical=[...] "
+                         "or numeric=[...].")
+    return schema
+
+
+def schema_of(model: Any, arg: str = "model") -> Schema:
+    """The `Schema` of a model from `build_tabular_model` (or `kerasact.load_model` of one).
+
+    Example:
+        >>> schema_of(build_tabular_model(frame, target="species")).table()  # doctest: +SKIP
+    """
+    schema = getattr(model, SCHEMA_ATTRIBUTE, None)
+    if not isinstance(schema, Schema):
+        raise _errors.invalid(arg, getattr(model, "name", model), "a model from kerasact.build_tabular_model "
+                              "(or kerasact.load_model of one)", "build it from a table, or pass arrays")
+    return schema
+
+
+def has_schema(model: Any) -> bool:
+    """True for a model that takes table rows (it carries a `Schema`).
+
+    Example:
+        >>> has_schema(object())
+        False
+    """
+    return isinstance(getattr(model, SCHEMA_ATTRIBUTE, None), Schema)

@@ -1,0 +1,60 @@
+"""Rows of what `train` trains on, arrays or a table model's dict of columns: reading a table
+into the model's inputs, taking rows by index, and handing them to Keras as tensors."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import tensorflow as tf
+
+from kerasact import _errors, data, tabular
+from kerasact.inputs import Validated
+
+
+def from_table(model: Any, X: Any, y: Any, target: str | None) -> tuple[Any, Any]:
+    """`(X, y)` as `validate` takes them: a table becomes the model's raw input columns.
+
+    Example:
+        >>> from_table(model, "penguins.csv", None, "species")  # doctest: +SKIP
+    """
+    if not tabular.is_table(X):
+        if target is not None:
+            raise _errors.invalid("target", target, "None for arrays (it names a column of a table)",
+                                  "pass y, or X as a DataFrame / dict of columns / .csv path")
+        return X, y
+    schema = tabular.schema_of(model)  # arrays for this model, or a table model: say which
+    frame = tabular.read_table(X)
+    if (y is None) == (target is None):
+        raise ValueError("target: pass the targets once, as y=... or as target='column' of the table.")
+    if target is not None:
+        frame, y = tabular.split_target(frame, target)
+    return tabular.to_inputs(frame, schema), y
+
+
+def take(X: Any, rows: np.ndarray) -> Any:
+    """`X[rows]` for arrays and for dicts of columns."""
+    return {k: np.asarray(v)[rows] for k, v in X.items()} if isinstance(X, Mapping) else X[rows]
+
+
+def tensors(X: Any) -> Any:
+    """What Keras's `fit`/`evaluate` accept: numpy string columns become `tf.string` tensors."""
+    return {k: tf.constant(v) for k, v in X.items()} if isinstance(X, Mapping) else X
+
+
+def split(checked: Validated, *, test_size: float, val_size: float,
+          seed: int) -> tuple[data.Split, np.ndarray | None, np.ndarray | None]:
+    """Train/validation/test parts of the validated rows, sample weights split alongside.
+
+    Example:
+        >>> parts, w_train, w_val = split(validate(X, y, model=model, encode=True), test_size=0.15,
+        ...                               val_size=0.15, seed=0)  # doctest: +SKIP
+    """
+    n = len(checked.y)
+    rows = data.split(np.arange(n), checked.y, test_size=test_size, val_size=val_size,
+                      stratify=checked.codec is not None, seed=seed)
+    order = (rows.X_train, rows.X_val, rows.X_test)
+    parts = data.Split(*(take(checked.X, i) for i in order), *(checked.y[i] for i in order))
+    w = checked.sample_weight
+    return parts, None if w is None else w[rows.X_train], None if w is None else w[rows.X_val]
