@@ -73,7 +73,7 @@ class Schema:
     """The columns of a table as kerasact reads them.
 
     Example:
-        >>> schema = infer_schema(pd.DataFrame({"age": [31.5, 40.1, None], "island": ["a", "b", "a"]}))
+        >>> schema = infer_schema(pd.DataFrame({"age": [31.5, 40.1, 35.2, None], "island": ["a", "b", "a", "c"]}))
         >>> [(c.name, c.kind) for c in schema.columns]
         [('age', 'numeric'), ('island', 'categorical')]
     """

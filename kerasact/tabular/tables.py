@@ -38,8 +38,8 @@ def read_table(data: Any, arg: str = "X") -> pd.DataFrame:
     """A DataFrame with string column names from a DataFrame, a dict of columns or a CSV file.
 
     Example:
-        >>> read_table({"a": [1, 2], "b": ["x", "y"]}).dtypes.tolist()
-        [dtype('int64'), <StringDtype(na_value=nan)>]
+        >>> read_table({1: [1, 2], "b": ["x", "y"]}).columns.tolist()  # names become strings
+        ['1', 'b']
     """
     if isinstance(data, pd.DataFrame):
         frame = data

@@ -1,0 +1,114 @@
+"""Table models end to end: raw rows in (any column order and dtypes, missing values, unseen
+categories), preprocessing adapted on the training rows only, saved and reloaded as one file."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import kerasact
+from kerasact import tabular
+
+N = 160
+RNG = np.random.default_rng(0)
+
+
+def table(n: int = N, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    size = rng.normal(50, 10, n)
+    island = rng.choice(["Biscoe", "Dream", "Torgersen"], n)
+    year = rng.choice([2007, 2008, 2009], n)
+    score = (size - 50) / 10 + (island == "Dream") * 1.5
+    frame = pd.DataFrame({"size": size, "island": island, "year": year,
+                          "kind": np.where(score > 0.4, "big", np.where(score > -0.6, "mid", "small"))})
+    frame.loc[rng.choice(n, min(6, n // 4), replace=False), "size"] = np.nan
+    frame.loc[rng.choice(n, min(5, n // 4), replace=False), "island"] = None
+    return frame
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    result = kerasact.train_table(table(), "kind", hidden=[16], seed=0, epochs=40, verbose=0,
+                                  log_dir=tmp_path_factory.mktemp("runs"), learning_rate=1e-2)
+    return result
+
+
+def test_train_table_learns_and_writes_the_schema(trained):
+    assert trained.metrics["accuracy"] >= 0.7  # 3 well-separated classes on 24 test rows
+    saved = json.loads((trained.run_dir / "metrics.json").read_text())
+    assert [c["name"] for c in saved["schema"]["columns"]] == ["size", "island", "year"]
+    assert [c["kind"] for c in saved["schema"]["columns"]] == ["numeric", "categorical", "categorical"]
+
+
+def test_reloaded_model_predicts_identically_on_raw_rows_in_any_order_and_dtype(trained):
+    loaded = kerasact.load_model(trained.run_dir / "model.keras")
+    assert tabular.schema_of(loaded) == tabular.schema_of(trained.model)
+    rows = table(30, seed=5).drop(columns=["kind"])
+    shuffled = rows[["year", "island", "size"]].astype({"year": "float64", "size": "object"})
+    expected = kerasact.predict(trained.model, rows)
+    np.testing.assert_allclose(kerasact.predict(loaded, shuffled), expected, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(expected.sum(axis=1), 1.0, atol=1e-5)
+
+
+@pytest.mark.parametrize("missing", [None, np.nan, pd.NA], ids=["None", "NaN", "pd.NA"])
+def test_missing_values_and_unseen_categories_predict_finite_probabilities(trained, missing):
+    rows = table(4, seed=9).drop(columns=["kind"]).astype({"size": "object", "island": "object"})
+    rows.loc[0, "size"], rows.loc[1, "island"], rows.loc[2, "island"] = missing, missing, "Atlantis"
+    out = kerasact.predict(trained.model, rows)
+    assert out.shape == (4, 3) and np.isfinite(out).all()
+
+
+def test_preprocessing_statistics_come_from_the_training_rows_only(trained):
+    train_sizes = trained.split.X_train["size"].reshape(-1)
+    scale = trained.model.get_layer("scale_size")
+    assert np.isclose(float(np.asarray(scale.mean).reshape(-1)[0]), np.nanmean(train_sizes), rtol=1e-5)
+    every = table()["size"].to_numpy()
+    assert not np.isclose(np.nanmean(train_sizes), np.nanmean(every), rtol=1e-6)  # the test rows differ
+
+
+def test_a_csv_path_trains_like_the_frame(tmp_path):
+    path = tmp_path / "table.csv"
+    table().to_csv(path, index=False)
+    result = kerasact.train_table(path, "kind", hidden=[8], seed=0, epochs=2, verbose=0)
+    assert set(result.metrics) >= {"accuracy", "loss"} and result.run_dir is None
+
+
+@pytest.mark.parametrize(("rows", "match"), [
+    (lambda f: f.drop(columns=["size"]), r"X lacks the column\(s\) \['size'\]"),
+    (lambda f: f.assign(extra=1), r"X has column\(s\) \['extra'\] the model was not trained on"),
+    (lambda f: f.assign(size="tall"), r"X column 'size' is numeric for the model but holds 'tall'"),
+], ids=["missing column", "extra column", "text in a numeric column"])
+def test_columns_that_do_not_fit_are_one_short_error(trained, rows, match):
+    frame = rows(table(5, seed=3).drop(columns=["kind"]))
+    with pytest.raises(ValueError, match=match) as info:
+        kerasact.predict(trained.model, frame)
+    assert len(str(info.value)) <= 300
+
+
+@pytest.mark.parametrize(("text", "target", "match"), [
+    ("", "kind", r"is empty; a CSV needs a header row"),
+    ("a,kind\n1,x\n3,4,5\n", "kind", r"is not a regular CSV .*same number of fields"),
+    ("a,kind\n1,x\n", "knd", r"target='knd' is not valid.*Did you mean 'kind'\?"),
+], ids=["empty", "ragged", "target typo"])
+def test_bad_csv_files_are_one_short_error(tmp_path, text, target, match):
+    path = tmp_path / "bad.csv"
+    path.write_text(text)
+    with pytest.raises(ValueError, match=match) as info:
+        kerasact.train_table(path, target, epochs=1, verbose=0)
+    assert len(str(info.value)) <= 300
+
+
+def test_array_models_refuse_tables_and_table_models_refuse_target_with_arrays(trained):
+    plain = kerasact.build_model("binary", 3, hidden=[4])
+    with pytest.raises(ValueError, match=r"model='kerasact_binary' is not valid: expected a model from "
+                                         r"kerasact.build_tabular_model"):
+        kerasact.train(plain, table(), target="kind", epochs=1, verbose=0)
+    with pytest.raises(ValueError, match=r"target='kind' is not valid: expected None for arrays"):
+        kerasact.train(plain, np.zeros((30, 3)), np.arange(30) % 2, target="kind", epochs=1, verbose=0)
+
+
+def test_regression_targets_train_on_a_table():
+    frame = table().assign(kind=lambda f: np.nan_to_num(f["size"].to_numpy(), nan=50.0) * 2 + RNG.normal(size=N))
+    result = kerasact.train_table(frame, "kind", hidden=[16], seed=0, epochs=30, verbose=0, learning_rate=1e-2)
+    assert result.model.output_shape == (None, 1) and np.isfinite(result.metrics["loss"])
