@@ -21,8 +21,15 @@ from kerasact.diagnose.linting import warn
 from kerasact.model import layers as preprocessing
 from kerasact.model.build import body_layers, compile_spec
 from kerasact.model.spec import ModelSpec
-from kerasact.problems import infer_problem
-from kerasact.tabular import MISSING, SCHEMA_ATTRIBUTE, infer_schema, read_table, split_target, to_inputs
+from kerasact.tabular import (
+    MISSING,
+    SCHEMA_ATTRIBUTE,
+    infer_schema,
+    read_table,
+    split_target,
+    target_problem,
+    to_inputs,
+)
 
 
 def _numeric_features(name: str, x: Any, values: np.ndarray) -> list[Any]:
@@ -70,8 +77,8 @@ def build_tabular_model(data: Any, y: Any = None, *, target: str | None = None, 
         raise ValueError("build_tabular_model needs the targets once: pass y=... or target='column', not both.")
     if target is not None:
         frame, y = split_target(frame, target)
-    if problem is None:
-        found = infer_problem(y)
+    if problem is None:  # a table's target by the printed rule: many whole numbers are a quantity
+        found, _ = target_problem(y)
         problem, n_classes, n_outputs = found.problem, found.n_classes, found.n_outputs
     schema = infer_schema(frame, categorical=categorical, numeric=numeric, drop=drop)
     spec = ModelSpec(problem, len(schema.features), n_classes=n_classes, n_outputs=n_outputs, **options)

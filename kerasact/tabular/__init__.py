@@ -17,4 +17,4 @@ from kerasact.tabular.tables import MISSING, check_columns, is_table, read_table
 
 __all__ = ["MAX_INTEGER_CATEGORIES", "MISSING", "RULES", "SCHEMA_ATTRIBUTE", "Column", "Rule", "Schema",
            "check_columns", "has_schema", "infer_schema", "is_table", "read_table", "schema_of", "split_target",
-           "to_inputs"]
+           "target_problem", "to_inputs"]

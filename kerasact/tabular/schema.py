@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from kerasact import _errors
+from kerasact.problems import MAX_FLOAT_CLASSES, infer_problem
 
 Kind = Literal["numeric", "categorical", "dropped"]
 MAX_INTEGER_CATEGORIES = 10  # integer columns with at most this many values are categories (years, ratings)
@@ -191,3 +192,27 @@ def has_schema(model: Any) -> bool:
         False
     """
     return isinstance(getattr(model, SCHEMA_ATTRIBUTE, None), Schema)
+
+
+def target_problem(y: Any, name: str = "target") -> tuple[Any, str]:
+    """The problem type of a table's target column, and the rule that decided it (for printing).
+
+    Text, bool and category targets are classes. Whole numbers are classes only with at most
+    `MAX_FLOAT_CLASSES` distinct values: a price or count column is regression, not thousands
+    of classes. Pass `problem=` (`--problem`) when the rule guesses wrong.
+
+    Example:
+        >>> target, reason = target_problem(pd.Series(range(500)))
+        >>> target.problem, reason
+        ('regression', 'whole numbers with more than 20 distinct values: a quantity, not classes')
+    """
+    column = pd.Series(y) if not isinstance(y, pd.Series) else y
+    values = column.dropna()
+    if not _is_text(column) and not pd.api.types.is_bool_dtype(column.dtype) and _is_whole(values):
+        found = infer_problem(column.to_numpy(dtype=np.float64, na_value=np.nan))
+        if found.problem == "regression":
+            return found, f"whole numbers with more than {MAX_FLOAT_CLASSES} distinct values: a quantity, not classes"
+        return found, f"whole numbers with at most {MAX_FLOAT_CLASSES} distinct values: classes"
+    found = infer_problem(column)
+    reason = "numbers" if found.problem == "regression" else "text, bool or category values: classes"
+    return found, reason

@@ -94,3 +94,15 @@ def test_an_all_missing_column_is_refused_with_the_fix():
 def test_doctests():
     assert doctest.testmod(schema).failed == 0
     assert doctest.testmod(tables, extraglobs={"Column": tabular.Column}).failed == 0
+
+
+@pytest.mark.parametrize(("y", "problem", "rule"), [
+    (pd.Series(np.arange(500) % 300), "regression", "more than 20 distinct values: a quantity"),
+    (pd.Series([1, 2, 3, 1, 2, 3]), "multiclass", "at most 20 distinct values: classes"),
+    (pd.Series(["Adelie", "Gentoo", "Adelie"]), "multiclass", "text, bool or category"),
+    (pd.Series([True, False, True]), "binary", "text, bool or category"),
+    (pd.Series([0.5, 1.25, 3.0]), "regression", "numbers"),
+], ids=["prices", "few integers", "text", "bool", "floats"])
+def test_the_target_rule_reads_many_whole_numbers_as_a_quantity(y, problem, rule):
+    found, reason = tabular.target_problem(y)
+    assert found.problem == problem and rule in reason
