@@ -1,17 +1,18 @@
-"""Tables in: the column rules (`RULES` → `Schema`), reading a DataFrame / dict of columns / CSV,
-and turning rows into a model's raw inputs (`to_inputs`). The model that takes them is
-`kerasact.model.build_tabular_model`; its preprocessing lives inside it."""
+"""Tables in: the column rules (`RULES` → `Schema`), the target rule (`target_problem`), reading a
+DataFrame / dict of columns / CSV, and turning rows into a model's raw inputs (`to_inputs`). The
+model that takes them is `kerasact.model.build_tabular_model`; its preprocessing lives inside it."""
 
 from kerasact.tabular.schema import (
-                                     MAX_INTEGER_CATEGORIES,
-                                     RULES,
-                                     SCHEMA_ATTRIBUTE,
-                                     Column,
-                                     Rule,
-                                     Schema,
-                                     has_schema,
-                                     infer_schema,
-                                     schema_of,
+    MAX_INTEGER_CATEGORIES,
+    RULES,
+    SCHEMA_ATTRIBUTE,
+    Column,
+    Rule,
+    Schema,
+    has_schema,
+    infer_schema,
+    schema_of,
+    target_problem,
 )
 from kerasact.tabular.tables import MISSING, check_columns, is_table, read_table, split_target, to_inputs
 
