@@ -99,7 +99,7 @@ def test_doctests():
 @pytest.mark.parametrize(("y", "problem", "rule"), [
     (pd.Series(np.arange(500) % 300), "regression", "more than 20 distinct values: a quantity"),
     (pd.Series([1, 2, 3, 1, 2, 3]), "multiclass", "at most 20 distinct values: classes"),
-    (pd.Series(["Adelie", "Gentoo", "Adelie"]), "multiclass", "text, bool or category"),
+    (pd.Series(["Adelie", "Gentoo", "Chinstrap"]), "multiclass", "text, bool or category"),
     (pd.Series([True, False, True]), "binary", "text, bool or category"),
     (pd.Series([0.5, 1.25, 3.0]), "regression", "numbers"),
 ], ids=["prices", "few integers", "text", "bool", "floats"])
