@@ -3,6 +3,7 @@ whether it was built with `logits=True` or not."""
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -40,8 +41,24 @@ def predict(model: keras.Model, X: Any) -> np.ndarray:
         raise TypeError(f"model must be a keras.Model (e.g. from kerasact.build_model); got {type(model).__name__}.")
     if tabular.has_schema(model):  # raw table rows: the model reads the columns it was trained on
         X = tabular.to_inputs(tabular.read_table(X), tabular.schema_of(model))
+        _report_unseen(model, X)
     X = validate(X, model=model).X  # float32; bad X is a clear ValueError/TypeError, never a TF error
     return outputs(model, X, head_of(model))
+
+
+def _report_unseen(model: keras.Model, inputs: Mapping[str, Any]) -> None:
+    """Warn, per categorical column, about values the training rows never had (they go to the
+    out-of-vocabulary bucket, which the model learned nothing about)."""
+    for column in tabular.schema_of(model).features:
+        if column.kind != "categorical":
+            continue
+        known = set(model.get_layer(f"lookup_{column.name}").get_vocabulary()[1:])  # [0] is the OOV token
+        values = [v.decode() for v in np.asarray(inputs[column.name]).reshape(-1)]
+        unseen = sorted({v for v in values if v not in known})
+        if unseen:
+            count = sum(v not in known for v in values)
+            warnings.warn(f"column {column.name!r}: {count} value(s) never seen in training, e.g. {unseen[:3]}; "
+                          "the model treats them as unknown.", UserWarning, stacklevel=3)
 
 
 def outputs(model: keras.Model, X: np.ndarray, info: ModelHead) -> np.ndarray:
