@@ -103,8 +103,10 @@ def train(
 
     Args:
         model: a compiled model, e.g. from `kerasact.build_model`.
-        X: features, shape `(n, input_dim)`.
-        y: targets.
+        X: features, shape `(n, input_dim)`; for a model from `kerasact.build_tabular_model`, a
+            table (DataFrame, dict of columns or `.csv` path) of raw rows.
+        y: targets (None when `target` names them).
+        target: for a table, the column holding the targets instead of `y`.
         epochs: maximum epochs (early stopping may end sooner).
         batch_size: samples per gradient step.
         log_dir: parent folder of run directories; None writes nothing to disk.
