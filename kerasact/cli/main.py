@@ -1,27 +1,48 @@
 """The `kerasact` command (also `python -m kerasact`).
 
-Subcommands read kerasact's own tables, so what the command prints is what the library does.
-Training and prediction from a table on disk arrive with the tabular wing; until then
-`kerasact train` is not a subcommand and the help says how to train from Python.
+Subcommands read kerasact's own tables, so what the command prints is what the library does:
+`train` a model on a CSV, `predict` with it, `info` about it. A bad argument or table is one line
+on stderr and exit status 2; a run that fails (the loss turned NaN) is one line and status 1.
+Importing this module loads no TensorFlow; a subcommand loads what it needs.
 """
 
 from __future__ import annotations
 
 import argparse
+import inspect
 import sys
+import textwrap
+import warnings
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import kerasact
 from kerasact import activations
 from kerasact.cli import recipe
 
 _VERBOSE = "show TensorFlow's own log lines (C++ start-up, retracing), hidden by default"
-_EPILOG = ("Train from Python: kerasact.train(kerasact.build_model(...), X, y, log_dir='runs'); "
-           "the demos: python -m recipes. Docs: README.md.")
+_CLOSING = ("exit status: 0 done, 2 bad usage or input (one line on stderr), 1 the run failed.\n"
+            "From Python: kerasact.train_table('penguins.csv', 'species', log_dir='runs'); demos: python -m recipes.")
+
+# error -> exit status: 2 the usage or the input was wrong (fix it and rerun), 1 the run itself failed.
+# Read top to bottom; the first row the error is an instance of decides.
+_EXIT_STATUS: tuple[tuple[type[BaseException], int], ...] = (
+    (FloatingPointError, 1), (ValueError, 2), (TypeError, 2), (FileNotFoundError, 2), (IsADirectoryError, 2),
+    (NotADirectoryError, 2), (PermissionError, 2), (OSError, 1),
+)
 
 
 def _info(args: argparse.Namespace) -> int:
-    """Versions of kerasact and its libraries, then the problem-type table."""
+    """Versions of kerasact and its libraries and the problem-type table; with MODEL, that model.
+
+    With MODEL (a model.keras file or its run directory): its schema, its head (problem, output
+    activation, loss), its layers and the metrics of the run that trained it (metrics.json).
+    """
+    if args.model is not None:
+        from kerasact.cli import _tables
+
+        return _tables.info(args)
     from kerasact.training import runs
 
     for name, version in runs.library_versions().items():
@@ -47,28 +68,119 @@ def _activations(args: argparse.Namespace) -> int:
     return 0
 
 
-# subcommand -> (handler, one-line help); the help text is the handler's first docstring line
-_COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
-    "info": _info, "heads": _heads, "activations": _activations,
+def _train(args: argparse.Namespace) -> int:
+    """Train a model on a table (CSV) and compare its test metrics with scikit-learn baselines.
+
+    Prints the schema (what each column became, and why), the head, Keras's progress, then the
+    test metrics beside LogisticRegression / Ridge and HistGradientBoosting fit on the same
+    training rows and scored on the same test rows. Writes <log-dir>/<data file name>/<run>/
+    with model.keras, metrics.json, plots and TensorBoard logs.
+    """
+    from kerasact.cli import _tables
+
+    return _tables.train(args)
+
+
+def _predict(args: argparse.Namespace) -> int:
+    """Predict for each row of a table (CSV) with a trained model; one output row per input row.
+
+    Classifiers: the predicted label (named by the run's metrics.json, else the class index) and
+    one p_<class> probability column per class. Regression: `prediction` (or `prediction_<i>`).
+    Columns may come in any order; missing values and unseen categories are fine.
+    """
+    from kerasact.cli import _tables
+
+    return _tables.predict(args)
+
+
+def _names(text: str) -> list[str]:
+    """`"a,b"` → `["a", "b"]`: a comma-separated list of column names."""
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
+def _model_argument(p: argparse.ArgumentParser, nargs: str | None = None) -> None:
+    p.add_argument("model", metavar="MODEL", nargs=nargs, help="a model.keras file, or the run directory holding one")
+
+
+def _train_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("data", metavar="DATA", help="the table: a .csv file with a header row")
+    p.add_argument("--target", required=True, metavar="COL", help="the column to predict")
+    p.add_argument("--problem", metavar="NAME",
+                   help="the problem type, a row of `kerasact heads` (default: read off the target column)")
+    p.add_argument("--log-dir", default="runs", metavar="DIR", help="parent folder of run directories (default runs)")
+    p.add_argument("--epochs", type=int, default=100, metavar="N",
+                   help="maximum epochs; early stopping may end sooner (default 100)")
+    p.add_argument("--hidden", type=recipe.parse_hidden, metavar="WIDTHS",
+                   help="hidden widths, optionally width:activation, e.g. 64,32 or 25:linear,15:relu")
+    p.add_argument("--seed", type=int, default=0, metavar="S",
+                   help="seed of the weights, dropout and baselines (default 0)")
+    for flag, what in (("categorical", "treat as categories"), ("numeric", "treat as numbers"), ("drop", "leave out")):
+        p.add_argument(f"--{flag}", type=_names, default=[], metavar="A,B",
+                       help=f"columns to {what}, overriding the schema rules")
+
+
+def _predict_arguments(p: argparse.ArgumentParser) -> None:
+    _model_argument(p)
+    p.add_argument("data", metavar="DATA", help="the rows to predict for: a .csv file with a header row")
+    p.add_argument("--out", metavar="FILE", help="write the predictions to this CSV file (default: stdout)")
+
+
+@dataclass(frozen=True)
+class Command:
+    """A subcommand: its handler (whose docstring is the help) and the arguments it takes."""
+
+    run: Callable[[argparse.Namespace], int]
+    arguments: Callable[[argparse.ArgumentParser], None] = lambda p: None
+    examples: tuple[str, ...] = ()  # command lines shown under `examples:` in --help
+
+
+_RUN = "runs/penguins/<run>"
+_COMMANDS: dict[str, Command] = {
+    "train": Command(_train, _train_arguments, (
+        "kerasact train penguins.csv --target species",
+        "kerasact train houses.csv --target price --hidden 64,32 --categorical zip --drop id --epochs 200")),
+    "predict": Command(_predict, _predict_arguments, (
+        f"kerasact predict {_RUN}/model.keras new.csv --out predictions.csv",)),
+    "info": Command(_info, lambda p: _model_argument(p, "?"), ("kerasact info", f"kerasact info {_RUN}")),
+    "heads": Command(_heads, examples=("kerasact heads",)),
+    "activations": Command(_activations, examples=("kerasact activations",)),
 }
 
 
+def _epilog(*names: str) -> str:
+    lines = [f"  {line}" for name in names for line in _COMMANDS[name].examples]
+    return "examples:\n" + "\n".join(lines) + "\n\n" + _CLOSING
+
+
 def parser() -> argparse.ArgumentParser:
-    """The command line's parser (its `--help` lists every subcommand)."""
-    p = argparse.ArgumentParser(prog="kerasact", description=kerasact.__doc__.strip().splitlines()[0],
-                                epilog=_EPILOG)
+    """The command line's parser (its `--help` lists every subcommand, with examples)."""
+    summary = textwrap.fill(" ".join(kerasact.__doc__.strip().split("\n\n")[0].split()), 90)  # first paragraph
+    p = argparse.ArgumentParser(prog="kerasact", description=summary,
+                                epilog=_epilog(*_COMMANDS), formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--version", action="version", version=f"kerasact {kerasact.__version__}")
     p.add_argument("--verbose", action="store_true", help=_VERBOSE)
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
-    for name, handler in _COMMANDS.items():
-        sub.add_parser(name, help=handler.__doc__.strip().splitlines()[0],
-                       description=handler.__doc__.strip()).add_argument(
-            "--verbose", action="store_true", default=argparse.SUPPRESS, help=_VERBOSE)
+    for name, command in _COMMANDS.items():
+        doc = inspect.cleandoc(command.run.__doc__)
+        child = sub.add_parser(name, help=doc.splitlines()[0], description=doc, epilog=_epilog(name),
+                               formatter_class=argparse.RawDescriptionHelpFormatter)
+        command.arguments(child)
+        child.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS, help=_VERBOSE)
     return p
 
 
+def _one_line(message: Any, category: type[Warning], filename: str, lineno: int, file: Any = None,
+              line: str | None = None) -> None:
+    """`warnings.showwarning` for the command: `kerasact: warning: <message>`, one line, no source."""
+    print(f"kerasact: warning: {_flat(message)}", file=sys.stderr if file is None else file, flush=True)
+
+
+def _flat(message: Any) -> str:
+    return " ".join(part.strip() for part in str(message).splitlines() if part.strip())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the `kerasact` command; returns its exit status.
+    """Run the `kerasact` command; returns its exit status (0 done, 2 bad input, 1 failed).
 
     Example:
         >>> main(["heads"])  # doctest: +SKIP
@@ -79,7 +191,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         p.print_help()
         return 0
-    return _COMMANDS[args.command](args)
+    try:
+        with warnings.catch_warnings():  # restores showwarning when the command returns
+            warnings.showwarning = _one_line
+            return _COMMANDS[args.command].run(args)
+    except tuple(error for error, _ in _EXIT_STATUS) as err:
+        status = next(code for error, code in _EXIT_STATUS if isinstance(err, error))
+        print(f"kerasact: error: {_flat(err) or type(err).__name__}", file=sys.stderr, flush=True)
+        return status
+    except KeyboardInterrupt:
+        print("kerasact: interrupted", file=sys.stderr, flush=True)
+        return 130
 
 
 if __name__ == "__main__":

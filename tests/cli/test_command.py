@@ -11,7 +11,7 @@ import pytest
 
 import kerasact
 from kerasact.cli import main, recipe
-from kerasact.cli.main import _COMMANDS, parser
+from kerasact.cli.main import _COMMANDS, _EXIT_STATUS, Command, parser
 
 # A fresh shell's environment: without the TF_CPP_MIN_LOG_LEVEL that conftest.py sets.
 FRESH_ENV = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
@@ -122,3 +122,39 @@ STARTUP_LINES = [
 @pytest.mark.parametrize(("lines", "level", "hidden"), STARTUP_LINES)
 def test_startup_noise_holds_back_only_what_the_level_hides(lines, level, hidden):
     assert recipe.startup_noise(lines, level) == hidden
+
+
+"""
+## Exit status: 2 for bad usage or input, 1 for a failed run; one line on stderr either way
+"""
+
+
+@pytest.mark.parametrize(("error", "status"), _EXIT_STATUS, ids=lambda v: getattr(v, "__name__", str(v)))
+def test_an_error_from_a_subcommand_is_its_exit_status_and_one_line(monkeypatch, capsys, error, status):
+    def fails(args):
+        """Fails."""
+        raise error("the table is wrong\nfix it")
+
+    monkeypatch.setitem(_COMMANDS, "heads", Command(fails))
+    assert main(["heads"]) == status
+    captured = capsys.readouterr()
+    assert captured.err == "kerasact: error: the table is wrong fix it\n" and captured.out == ""
+
+
+def test_a_warning_during_a_subcommand_is_one_line_on_stderr(monkeypatch, capsys):
+    import warnings
+
+    def warns(args):
+        """Warns."""
+        warnings.warn("column 'id' is dropped\nkeep it with categorical=['id']", UserWarning, stacklevel=1)
+        return 0
+
+    monkeypatch.setitem(_COMMANDS, "heads", Command(warns))
+    assert main(["heads"]) == 0
+    assert capsys.readouterr().err == "kerasact: warning: column 'id' is dropped keep it with categorical=['id']\n"
+
+
+@pytest.mark.parametrize("command", ["train", "predict"])
+def test_help_shows_examples(command):
+    text = parser()._subparsers._group_actions[0].choices[command].format_help()
+    assert "examples:" in text and f"kerasact {command} " in text and "exit status" in text
