@@ -1,5 +1,5 @@
-"""The main job: train the regression, binary and multi-class recipes at full settings and
-print one summary table. Exits non-zero if any recipe misses its target.
+"""The main job: train the regression, binary, multi-class and penguins (raw table) recipes at
+full settings and print one summary table. Exits non-zero if any recipe misses its target.
 
 Run: `python -m recipes` (`--quick` for a smoke run, `--logdir DIR` to choose where runs go,
 `--verbose` to see TensorFlow's own log lines).
@@ -13,9 +13,9 @@ if __name__ == "__main__":  # before TensorFlow loads: its own log lines only wi
 import sys
 import time
 
-from recipes import binary, multiclass, regression
+from recipes import binary, multiclass, penguins, regression
 
-RECIPES = {"regression": regression, "binary": binary, "multiclass": multiclass}
+RECIPES = {"regression": regression, "binary": binary, "multiclass": multiclass, "penguins": penguins}
 
 
 def main(logdir: str = "runs", quick: bool = False) -> list[dict]:

@@ -150,8 +150,8 @@ def infer_schema(frame: pd.DataFrame, *, categorical: Iterable[str] = (), numeri
         column = frame[name]
         values = column.dropna()
         if values.empty and chosen.get(name) != "dropped":
-            raise ValueError(f"column {name!r} has no values (all {len(column)} missing); drop it (drop=[{name!r}]) "
-                             "or fill it in.")
+            raise ValueError(f"column {name!r} has no values (all {len(column)} rows read are missing); drop it "
+                             f"(drop=[{name!r}]) or fill it in.")
         if name in chosen:
             kind, rule = chosen[name], "override"
             if kind == "numeric" and _is_text(column):

@@ -87,7 +87,7 @@ def test_bad_overrides_are_one_short_error(kwargs, error, match):
 
 
 def test_an_all_missing_column_is_refused_with_the_fix():
-    with pytest.raises(ValueError, match=r"column 'empty' has no values \(all 3 missing\); drop it"):
+    with pytest.raises(ValueError, match=r"column 'empty' has no values \(all 3 rows read are missing\); drop it"):
         infer_schema(pd.DataFrame({"a": [1.0, 2.0, 3.0], "empty": [np.nan] * 3}))
 
 
