@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import tensorflow as tf
 
 from kerasact import _errors, data, tabular
@@ -19,12 +20,16 @@ def from_table(model: Any, X: Any, y: Any, target: str | None) -> tuple[Any, Any
     Example:
         >>> from_table(model, "penguins.csv", None, "species")  # doctest: +SKIP
     """
-    if not tabular.is_table(X):
+    if not tabular.has_schema(model):  # an array model: a DataFrame of numbers is an array to it
         if target is not None:
-            raise _errors.invalid("target", target, "None for arrays (it names a column of a table)",
-                                  "pass y, or X as a DataFrame / dict of columns / .csv path")
+            raise _errors.invalid("target", target, "None for a model built on arrays (it names a table's column)",
+                                  "pass y, or build the model from the table (kerasact.build_tabular_model)")
+        if isinstance(X, Mapping) or (tabular.is_table(X) and not isinstance(X, pd.DataFrame)):
+            raise _errors.invalid("X", X, "an array or a DataFrame of numbers for a model built on arrays",
+                                  "for a table, use kerasact.train_table or kerasact.build_tabular_model",
+                                  kind=TypeError)
         return X, y
-    schema = tabular.schema_of(model)  # arrays for this model, or a table model: say which
+    schema = tabular.schema_of(model)
     frame = tabular.read_table(X)
     if (y is None) == (target is None):
         raise ValueError("target: pass the targets once, as y=... or as target='column' of the table.")

@@ -10,7 +10,6 @@ at once and leaves that backup as the last good checkpoint.
 from __future__ import annotations
 
 import os
-import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -19,15 +18,13 @@ from typing import Any
 
 import keras
 
-from kerasact import data, plots, tabular
+from kerasact import data, plots
 from kerasact.inputs import LABEL_FORMATS, check_split, class_sample_weights, validate
 from kerasact.model import layers as preprocessing
-from kerasact.model import save_model
 from kerasact.runtime import pipeline
-from kerasact.training import _rows, runs
-from kerasact.training import tensorboard as tblog
+from kerasact.training import _rows, _run
 from kerasact.training._arguments import check_rows, check_train_arguments
-from kerasact.training.callbacks import Backup, StopOnNaN
+from kerasact.training.callbacks import Backup
 from kerasact.training.evaluation import evaluate
 
 
@@ -55,21 +52,6 @@ class TrainResult:
     split: data.Split = field(repr=False)
     epochs_run: int = 0
     resumed_from: int = 0   # epochs restored from the run directory's backup (0: a fresh run)
-
-
-def _progress(verbose: int | str) -> int:
-    # Keras's bar in a terminal; one line per epoch in logs/CI, where a bar's \r is noise.
-    return (1 if sys.stdout.isatty() else 2) if verbose == "auto" else int(verbose)
-
-
-def _callbacks(run_dir: Path | None, patience: int | None,
-               extra: Sequence[keras.callbacks.Callback], backup: Backup | None) -> list:
-    found = [StopOnNaN()]
-    if patience:
-        found.append(keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True))
-    if run_dir is not None:
-        found.append(keras.callbacks.TensorBoard(log_dir=str(run_dir), histogram_freq=1, write_graph=True))
-    return found + list(extra) + ([backup] if backup else [])  # last: backs up what the others left
 
 
 def train(
@@ -155,7 +137,7 @@ def train(
     if not isinstance(parts.X_train, Mapping):  # a table model's preprocessing was adapted when built
         # Normalization layers built unadapted learn their statistics from the training rows only.
         preprocessing.adapt_on_training_rows(model, parts.X_train, parts.y_train)
-    run_dir = _run_dir(log_dir, recipe, run_dir)
+    run_dir = _run.run_dir_for(log_dir, recipe, run_dir)
     backup = Backup(run_dir / "backup") if run_dir is not None else None
     first, finished = backup.restore(model) if backup else (0, False)
     started, history = time.perf_counter(), {}
@@ -167,10 +149,10 @@ def train(
         try:
             history = model.fit(
                 **inputs, initial_epoch=first, epochs=epochs, validation_data=val_arrays,
-                callbacks=_callbacks(run_dir, patience, callbacks, backup), verbose=_progress(verbose),
+                callbacks=_run.callbacks(run_dir, patience, callbacks, backup), verbose=_run.progress(verbose),
             ).history
         except FloatingPointError as err:
-            raise FloatingPointError(_nan_advice(err, model, backup)) from None
+            raise FloatingPointError(_run.nan_advice(err, model, backup)) from None
     seconds = time.perf_counter() - started
     history = backup.history if backup else history
     # The head read once by validate is carried; the split rows are already checked.
@@ -181,47 +163,10 @@ def train(
                          epochs_run=len(history.get("loss", [])), resumed_from=first)
     if run_dir is not None:
         figures = {"learning_curves": plots.learning_curves(history)} | figures
-        _write_run(result, figures, hparams or {}, batch_size=batch_size, seed=seed, seconds=seconds,
-                   problem=checked.head.name)
+        rows = {"n_samples": {"train": len(parts.y_train), "validation": len(parts.y_val), "test": len(parts.y_test)}}
+        _run.write_run(result, figures, hparams or {}, rows, batch_size=batch_size, seed=seed, seconds=seconds,
+                       problem=checked.head.name)
         backup.clear()  # the run is complete: model.keras and metrics.json replace the backup
     return result
 
 
-def _run_dir(log_dir: str | os.PathLike | None, recipe: str, run_dir: str | os.PathLike | None) -> Path | None:
-    if run_dir is not None:
-        Path(run_dir).mkdir(parents=True, exist_ok=True)
-        return Path(run_dir)
-    return runs.new_run_dir(log_dir, recipe) if log_dir is not None else None
-
-
-def _nan_advice(err: FloatingPointError, model: keras.Model, backup: Backup | None) -> str:
-    """The NaN error, plus where the last good weights are (and the model reset to them)."""
-    fix = "Lower the learning rate, scale X and y, or add gradient clipping (optimizer clipnorm)."
-    if backup is None:
-        return f"{err} {fix} Pass log_dir to keep a checkpoint of the last good epoch."
-    done, _ = backup.restore(model)
-    if not done:
-        return f"{err} No epoch finished, so there is no checkpoint. {fix}"
-    return (f"{err} The model is back at the end of epoch {done}, also kept in {backup.directory}. "
-            f"{fix} Then rerun with run_dir={str(backup.directory.parent)!r} to resume from there.")
-
-
-def _write_run(result: TrainResult, figures: Mapping[str, Any], hparams: Mapping[str, Any], *,
-               batch_size: int, seed: int, seconds: float, problem: str) -> None:
-    """Model, metrics.json, PNG plots, and the TensorBoard summary of a finished run."""
-    run_dir = result.run_dir
-    for name, fig in figures.items():
-        plots.save_png(fig, run_dir / f"{name}.png")
-    hp = {"batch_size": batch_size, "seed": seed, "optimizer": type(result.model.optimizer).__name__,
-          "learning_rate": float(result.model.optimizer.learning_rate), **hparams}
-    tblog.log_run_summary(run_dir, hp, result.metrics, figures)
-    save_model(result.model, run_dir / "model.keras")
-    runs.write_json(run_dir / "metrics.json", {
-        "test": result.metrics, "validation": result.val_metrics, "hparams": hp, "seed": seed,
-        "epochs_run": result.epochs_run, "train_seconds": seconds, "problem": problem,
-        "labels": result.codec.to_dict() if result.codec else None,
-        "n_samples": {"train": len(result.split.y_train), "validation": len(result.split.y_val),
-                      "test": len(result.split.y_test)},
-        "history": result.history, "versions": runs.library_versions(),
-        "schema": tabular.schema_of(result.model).to_dict() if tabular.has_schema(result.model) else None,
-    })

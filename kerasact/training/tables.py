@@ -1,8 +1,10 @@
 """`train_table`: a table in, a trained model that takes raw rows out, with the preprocessing
 statistics (medians, scales, vocabularies) read from the training rows only.
 
-It splits first, exactly as `train` will (same seed, sizes and stratification), builds the
-model on the training rows with `kerasact.build_tabular_model`, then trains on the same split.
+A table that fits in memory is split first, exactly as `train` will (same seed, sizes and
+stratification), the model built on the training rows with `kerasact.build_tabular_model`, then
+trained on the same split. CSV files too large for that are streamed in chunks instead
+(`kerasact.training.streaming`): the model is built on a bounded sample of their rows.
 """
 
 from __future__ import annotations
@@ -11,11 +13,12 @@ from typing import Any
 
 import numpy as np
 
-from kerasact import tabular
+from kerasact import _errors, tabular
 from kerasact.inputs import validate
 from kerasact.model import build_tabular_model
-from kerasact.problems import get_head, infer_problem
-from kerasact.training import _rows
+from kerasact.problems import get_head
+from kerasact.tabular import stream as csv
+from kerasact.training import _rows, streaming
 from kerasact.training.fit import TrainResult, train
 
 # ModelSpec fields build_tabular_model takes; every other keyword goes to train.
@@ -24,38 +27,55 @@ _BUILD = {"hidden", "activation", "dropout", "l2", "batch_norm", "optimizer", "l
 
 
 def train_table(data: Any, target: str, *, problem: str | None = None, categorical: Any = (), numeric: Any = (),
-                drop: Any = (), verbose: int | str = "auto", **options: Any) -> TrainResult:
+                drop: Any = (), stream: bool | None = None, verbose: int | str = "auto",
+                **options: Any) -> TrainResult:
     """Train a model on a table: schema, in-model preprocessing, split, fit, evaluate, run directory.
 
     Args:
-        data: a DataFrame, a dict of columns or a `.csv` path.
+        data: a DataFrame, a dict of columns, a `.csv` path, a glob of them (`"data/part-*.csv"`)
+            or a list of `.csv` paths.
         target: the column to predict.
-        problem: the problem type; None reads it off the target (`kerasact.infer_problem`).
+        problem: the problem type; None reads it off the target (`kerasact.tabular.target_problem`).
         categorical: columns to treat as categories, overriding the schema rules.
         numeric: columns to treat as numbers.
         drop: columns to leave out.
+        stream: read CSV files in chunks, memory bounded by `sample_rows`/`chunk_rows`/`shuffle_rows`
+            whatever the rows (`kerasact.training.streaming.train_stream`); None streams CSVs
+            larger than `streaming.STREAM_BYTES` (20 MB) in all; False reads them whole.
         verbose: as in `train`; above 0 the schema is printed before training.
         **options: `ModelSpec` fields (`hidden`, `dropout`, `learning_rate`, `seed`, ...) for the
-            model, and `train` arguments (`epochs`, `log_dir`, `val_size`, ...) for the run.
+            model, and `train` arguments (`epochs`, `log_dir`, `val_size`, ...) for the run;
+            streamed runs also take `sample_rows`, `chunk_rows` and `shuffle_rows`.
 
     Returns:
         `train`'s `TrainResult`; `result.model` takes raw rows (`kerasact.predict(model, frame)`).
+        A streamed run's `split` is None: see `train_stream`.
 
     Example:
         >>> result = train_table("penguins.csv", "species", epochs=100, log_dir="runs")  # doctest: +SKIP
+        >>> result = train_table("logs/day-*.csv", "clicked", stream=True, epochs=3)  # doctest: +SKIP
     """
-    frame = tabular.read_table(data)
+    if streaming.wants_stream(data, stream):
+        return streaming.train_stream(data, target, problem=problem, categorical=categorical, numeric=numeric,
+                                      drop=drop, verbose=verbose, **options)
+    extra = [name for name in streaming.STREAM_OPTIONS if name in options]
+    if extra:
+        raise _errors.invalid(extra[0], options[extra[0]], "no value for a table read whole",
+                              "pass stream=True to stream CSV files, or drop it")
+    files = csv.csv_files(data) if csv.is_csv_source(data) else [data]
+    frame = csv.read_csvs(files) if len(files) > 1 else tabular.read_table(files[0])
     X, y = tabular.split_target(frame, target)
-    found = infer_problem(y) if problem is None else None
+    found = tabular.target_problem(y)[0] if problem is None else None
     head = get_head(problem if problem is not None else found.problem)
     counts = {"n_classes": found.n_classes, "n_outputs": found.n_outputs} if found else {}
     build = {k: v for k, v in options.items() if k in _BUILD}
-    run = {k: v for k, v in options.items() if k not in _BUILD}
+    run = {k: v for k, v in options.items() if k not in _BUILD or k == "seed"}  # seed: the weights and the split
     train_rows = _training_rows(y, head.name, **{k: run[k] for k in ("seed", "val_size", "test_size") if k in run})
     model = build_tabular_model(X.iloc[train_rows], y.iloc[train_rows], problem=head.name, categorical=categorical,
                                 numeric=numeric, drop=drop, **counts, **build)
     if verbose not in (0, "0"):
-        print(tabular.schema_of(model).table(), flush=True)
+        rule = tabular.target_problem(y)[1] if problem is None else "problem= given"
+        print(f"{tabular.schema_of(model).table()}\ntarget {target!r}: {head.name} ({rule})", flush=True)
     return train(model, X, y, verbose=verbose, **run)
 
 

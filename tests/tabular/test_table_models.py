@@ -102,10 +102,11 @@ def test_bad_csv_files_are_one_short_error(tmp_path, text, target, match):
 
 def test_array_models_refuse_tables_and_table_models_refuse_target_with_arrays(trained):
     plain = kerasact.build_model("binary", 3, hidden=[4])
-    with pytest.raises(ValueError, match=r"model='kerasact_binary' is not valid: expected a model from "
-                                         r"kerasact.build_tabular_model"):
+    with pytest.raises(ValueError, match=r"target='kind' is not valid: expected None for a model built on arrays"):
         kerasact.train(plain, table(), target="kind", epochs=1, verbose=0)
-    with pytest.raises(ValueError, match=r"target='kind' is not valid: expected None for arrays"):
+    with pytest.raises(TypeError, match=r"X=.* is not valid: expected an array or a DataFrame of numbers"):
+        kerasact.train(plain, {"a": [1.0, 2.0]}, [0, 1], epochs=1, verbose=0)
+    with pytest.raises(ValueError, match=r"target='kind' is not valid"):
         kerasact.train(plain, np.zeros((30, 3)), np.arange(30) % 2, target="kind", epochs=1, verbose=0)
 
 

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from kerasact import build_model
-from kerasact.training import fit as training
+from kerasact.training import _run as training
 from kerasact.training import train
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -134,7 +134,7 @@ def test_crashed_run_resumes_bit_identical(tmp_path):
 def test_run_killed_after_training_is_not_trained_again(tmp_path, monkeypatch):
     X, y = _data()
     make = lambda: build_model("multiclass", 5, n_classes=3, hidden=[8], seed=0)  # noqa: E731
-    monkeypatch.setattr(training, "_write_run", lambda *a, **k: (_ for _ in ()).throw(Crash()))
+    monkeypatch.setattr(training, "write_run", lambda *a, **k: (_ for _ in ()).throw(Crash()))
     with pytest.raises(Crash):
         first = make()
         train(first, X, y, epochs=3, run_dir=tmp_path, patience=None, verbose=0)

@@ -1,0 +1,104 @@
+"""What a run does around `model.fit`, shared by `train` and streamed `train_table` runs: the
+callbacks, the progress setting, the run directory, the NaN advice and the finished run's files."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import keras
+
+from kerasact import plots, tabular
+from kerasact.model import save_model
+from kerasact.training import runs
+from kerasact.training import tensorboard as tblog
+from kerasact.training.callbacks import Backup, StopOnNaN
+
+
+def progress(verbose: int | str) -> int:
+    """`model.fit`'s verbose for kerasact's `verbose`.
+
+    Example:
+        >>> progress(0)
+        0
+    """
+    # Keras's bar in a terminal; one line per epoch in logs/CI, where a bar's \r is noise.
+    return (1 if sys.stdout.isatty() else 2) if verbose == "auto" else int(verbose)
+
+
+def callbacks(run_dir: Path | None, patience: int | None,
+              extra: Sequence[keras.callbacks.Callback], backup: Backup | None) -> list:
+    """A run's callbacks: NaN stop, early stopping, TensorBoard, the user's, then the backup.
+
+    Example:
+        >>> [type(c).__name__ for c in callbacks(None, None, [], None)]
+        ['StopOnNaN']
+    """
+    found = [StopOnNaN()]
+    if patience:
+        found.append(keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True))
+    if run_dir is not None:
+        found.append(keras.callbacks.TensorBoard(log_dir=str(run_dir), histogram_freq=1, write_graph=True))
+    return found + list(extra) + ([backup] if backup else [])  # last: backs up what the others left
+
+
+def run_dir_for(log_dir: str | os.PathLike | None, recipe: str, run_dir: str | os.PathLike | None) -> Path | None:
+    """The given `run_dir` (created), a fresh one under `log_dir/recipe`, or None (nothing written).
+
+    Example:
+        >>> run_dir_for(None, "binary", None) is None
+        True
+    """
+    if run_dir is not None:
+        Path(run_dir).mkdir(parents=True, exist_ok=True)
+        return Path(run_dir)
+    return runs.new_run_dir(log_dir, recipe) if log_dir is not None else None
+
+
+def nan_advice(err: FloatingPointError, model: keras.Model, backup: Backup | None) -> str:
+    """The NaN error, plus where the last good weights are (and the model reset to them)."""
+    fix = "Lower the learning rate, scale X and y, or add gradient clipping (optimizer clipnorm)."
+    if backup is None:
+        return f"{err} {fix} Pass log_dir to keep a checkpoint of the last good epoch."
+    done, _ = backup.restore(model)
+    if not done:
+        return f"{err} No epoch finished, so there is no checkpoint. {fix}"
+    return (f"{err} The model is back at the end of epoch {done}, also kept in {backup.directory}. "
+            f"{fix} Then rerun with run_dir={str(backup.directory.parent)!r} to resume from there.")
+
+
+def write_run(result: Any, figures: Mapping[str, Any], hparams: Mapping[str, Any], facts: Mapping[str, Any], *,
+              batch_size: int, seed: int, seconds: float, problem: str) -> None:
+    """Model, metrics.json, PNG plots, and the TensorBoard summary of a finished run.
+
+    Args:
+        result: the run's `TrainResult`.
+        figures: figures by file stem, saved as PNG and as TensorBoard images.
+        hparams: the user's hyperparameters, shown in TensorBoard's HParams beside the run's own.
+        facts: what metrics.json also records about the rows (`n_samples`; a streamed run's counts).
+        batch_size: the batch size trained with.
+        seed: the run's seed.
+        seconds: training wall time.
+        problem: the head's problem type.
+
+    Example:
+        >>> write_run(result, figures, {}, {"n_samples": {...}}, batch_size=32, seed=0, seconds=1.0,
+        ...           problem="binary")  # doctest: +SKIP
+    """
+    run_dir = result.run_dir
+    for name, fig in figures.items():
+        plots.save_png(fig, run_dir / f"{name}.png")
+    hp = {"batch_size": batch_size, "seed": seed, "optimizer": type(result.model.optimizer).__name__,
+          "learning_rate": float(result.model.optimizer.learning_rate), **hparams}
+    tblog.log_run_summary(run_dir, hp, result.metrics, figures)
+    save_model(result.model, run_dir / "model.keras")
+    runs.write_json(run_dir / "metrics.json", {
+        "test": result.metrics, "validation": result.val_metrics, "hparams": hp, "seed": seed,
+        "epochs_run": result.epochs_run, "train_seconds": seconds, "problem": problem,
+        "labels": result.codec.to_dict() if result.codec else None, **facts,
+        "history": result.history, "versions": runs.library_versions(),
+        "schema": tabular.schema_of(result.model).to_dict() if tabular.has_schema(result.model) else None,
+    })
