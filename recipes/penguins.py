@@ -19,8 +19,6 @@ from kerasact.cli import recipe
 if __name__ == "__main__":  # before TensorFlow loads: its own log lines only with --verbose
     recipe.quiet_tensorflow()
 
-import numpy as np
-import pandas as pd
 from palmerpenguins import load_penguins
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
@@ -41,16 +39,6 @@ L2 = 1e-2  # seeds 0-3: 1e-3 and 3e-3 lost a test row to the baseline on some se
 VAL_SIZE, TEST_SIZE = 0.1, 0.2  # 69 test rows: one mistake moves accuracy by 1.4%
 PATIENCE = 30
 TARGET_ACCURACY = 0.97
-
-
-def as_frame(columns: dict) -> pd.DataFrame:
-    """A split's columns ((n, 1) arrays by name) as a DataFrame, missing categories back to NaN."""
-    frame = pd.DataFrame({name: values.reshape(-1) for name, values in columns.items()})
-    for name in frame.columns:
-        if not pd.api.types.is_numeric_dtype(frame[name]):
-            text = frame[name].map(lambda v: v.decode() if isinstance(v, bytes) else v)
-            frame[name] = text.where(text != tabular.MISSING, np.nan)
-    return frame
 
 
 def main(epochs: int = EPOCHS, batch_size: int = BATCH_SIZE, hidden=tuple(recipe.parse_hidden(HIDDEN)),
@@ -92,8 +80,8 @@ def main(epochs: int = EPOCHS, batch_size: int = BATCH_SIZE, hidden=tuple(recipe
          schema.names("categorical")),
     ])
     baseline = make_pipeline(columns, LogisticRegression(max_iter=5000))
-    baseline.fit(as_frame(s.X_train), s.y_train.ravel())
-    base_acc = baseline.score(as_frame(s.X_test), s.y_test.ravel())
+    baseline.fit(tabular.to_frame(s.X_train, schema), s.y_train.ravel())
+    base_acc = baseline.score(tabular.to_frame(s.X_test, schema), s.y_test.ravel())
     acc = result.metrics["accuracy"]
     # Keras counts in float32, scikit-learn in float64: compare correct test rows, so a tie is a tie.
     n_test = len(s.y_test)

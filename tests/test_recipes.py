@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 import kerasact
+from kerasact import tabular
 from kerasact.activations import DENSE_NAMES
 from kerasact.cli import recipe
 from kerasact.training.tensorboard import read_plugin_tags, read_scalars
@@ -61,10 +62,12 @@ def test_penguins_quick_mode_trains_on_the_raw_table_and_its_model_takes_raw_row
 
 
 def test_penguins_baseline_sees_the_split_as_a_table_with_missing_values_as_nan():
-    frame = penguins.as_frame({"island": np.array([[b"Dream"], [b"[missing]"]], dtype=object),
-                               "mass": np.array([[3.5], [np.nan]], dtype=np.float32)})
+    schema = tabular.Schema((tabular.Column("island", "categorical", "text", 1, 2),
+                             tabular.Column("body mass", "numeric", "numbers", 1, 2)))
+    frame = tabular.to_frame({"island": np.array([[b"Dream"], [b"[missing]"]], dtype=object),
+                              "body_mass": np.array([[3.5], [np.nan]], dtype=np.float32)}, schema)
     assert frame["island"].tolist()[0] == "Dream" and pd.isna(frame["island"].iloc[1])
-    assert frame["mass"].dtype == np.float32 and np.isnan(frame["mass"].iloc[1])
+    assert frame["body mass"].dtype == np.float64 and np.isnan(frame["body mass"].iloc[1])
 
 
 def test_penguins_reaches_its_target_at_full_settings():

@@ -96,13 +96,12 @@ LOSSES: dict[str, Callable[[np.ndarray, np.ndarray], float]] = {
 
 
 def frame(X: Mapping[str, np.ndarray], schema: tabular.Schema) -> pd.DataFrame:
-    """A model's input columns (`result.split.X_*`) as a DataFrame: floats, and categories as str."""
-    columns = {}
-    for column in schema.features:
-        values = np.asarray(X[column.name]).reshape(-1)
-        columns[column.name] = (values.astype(np.float64) if column.kind == "numeric" else
-                                [v.decode() if isinstance(v, bytes) else str(v) for v in values])
-    return pd.DataFrame(columns)
+    """A model's input columns (`result.split.X_*`) as a DataFrame: floats, and categories as str
+    (a missing category stays the category `tabular.MISSING`, as the model sees it)."""
+    table = tabular.to_frame(X, schema)
+    categorical = schema.names("categorical")
+    table[categorical] = table[categorical].fillna(tabular.MISSING)
+    return table
 
 
 def _scores(fitted: Pipeline, X: pd.DataFrame, problem: str, units: int) -> np.ndarray:

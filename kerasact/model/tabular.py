@@ -25,6 +25,7 @@ from kerasact.tabular import (
     MISSING,
     SCHEMA_ATTRIBUTE,
     infer_schema,
+    layer_names,
     read_table,
     split_target,
     target_problem,
@@ -83,15 +84,16 @@ def build_tabular_model(data: Any, y: Any = None, *, target: str | None = None, 
     schema = infer_schema(frame, categorical=categorical, numeric=numeric, drop=drop)
     spec = ModelSpec(problem, len(schema.features), n_classes=n_classes, n_outputs=n_outputs, **options)
     raw = to_inputs(frame, schema)
-    inputs, features = {}, []
+    inputs, features, names = {}, [], layer_names(schema)  # Keras refuses '/' and more in input names
     for column in schema.features:
         dtype = "float32" if column.kind == "numeric" else "string"
-        inputs[column.name] = keras.Input(shape=(1,), dtype=dtype, name=column.name)
-        values = raw[column.name].numpy().reshape(-1)
+        inputs[column.name] = keras.Input(shape=(1,), dtype=dtype, name=names[column.name])
+        values = raw[names[column.name]].numpy().reshape(-1)
         if column.kind == "numeric":
-            features += _numeric_features(column.name, inputs[column.name], values)
+            features += _numeric_features(names[column.name], inputs[column.name], values)
         else:
-            features += _categorical_features(column.name, inputs[column.name], values.astype(str))
+            features += _categorical_features(names[column.name], inputs[column.name], values.astype(str))
+    inputs = {names[name]: tensor for name, tensor in inputs.items()}  # Keras matches dict keys to input names
     x = keras.layers.Concatenate(name="features")(features) if len(features) > 1 else features[0]
     target_data = None if not spec.normalize_target else np.asarray(pd.Series(y), np.float32)
     for layer in body_layers(spec, normalize_target=target_data):

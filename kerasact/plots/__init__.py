@@ -17,6 +17,7 @@ from kerasact.plots._concepts import (
 )
 from kerasact.plots._figures import DPI, PANEL_SIZE
 from kerasact.plots._run import (
+                                      MAX_LABEL,
                                       NON_METRIC_KEYS,
                                       confusion_matrix,
                                       figure_to_array,
@@ -27,7 +28,7 @@ from kerasact.plots._run import (
 )
 
 __all__ = [
-    "DPI", "GRID_RESOLUTION", "NON_METRIC_KEYS", "PANEL_SIZE", "activation_grid",
+    "DPI", "GRID_RESOLUTION", "MAX_LABEL", "NON_METRIC_KEYS", "PANEL_SIZE", "activation_grid",
     "confusion_matrix", "decision_boundary", "descent_path", "figure_to_array",
     "learning_curves", "parity", "roc_curve", "save_png", "softmax_bars", "tangent_lines",
     "threshold_fit",

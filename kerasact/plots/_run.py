@@ -20,6 +20,7 @@ from sklearn.utils.multiclass import unique_labels
 
 from kerasact.plots._figures import DPI, new_figure
 
+MAX_LABEL = 16  # characters of a class name on a confusion matrix's axes
 NON_METRIC_KEYS = ("loss", "learning_rate", "lr")  # history keys that are never "the metric"
 
 
@@ -64,8 +65,10 @@ def confusion_matrix(y_true: Any, y_pred: Any, *, labels: Sequence[Any] | None =
     labels = unique_labels(y_true, y_pred) if labels is None else np.asarray(labels)
     counts = skm.confusion_matrix(y_true, y_pred, labels=labels)
     fig, (ax,) = new_figure()
-    skm.ConfusionMatrixDisplay(counts, display_labels=labels).plot(
-        ax=ax, colorbar=False, values_format="d")
+    # Long class names ("Adelie Penguin (Pygoscelis adeliae)") would squeeze the axes to nothing.
+    shown = [str(label) if len(str(label)) <= MAX_LABEL else str(label)[:MAX_LABEL - 1] + "…" for label in labels]
+    skm.ConfusionMatrixDisplay(counts, display_labels=shown).plot(
+        ax=ax, colorbar=False, values_format="d", xticks_rotation=45 if max(map(len, shown)) > 6 else "horizontal")
     return fig
 
 

@@ -49,11 +49,13 @@ def predict(model: keras.Model, X: Any) -> np.ndarray:
 def _report_unseen(model: keras.Model, inputs: Mapping[str, Any]) -> None:
     """Warn, per categorical column, about values the training rows never had (they go to the
     out-of-vocabulary bucket, which the model learned nothing about)."""
-    for column in tabular.schema_of(model).features:
+    schema = tabular.schema_of(model)
+    names = tabular.layer_names(schema)
+    for column in schema.features:
         if column.kind != "categorical":
             continue
-        known = set(model.get_layer(f"lookup_{column.name}").get_vocabulary()[1:])  # [0] is the OOV token
-        values = [v.decode() for v in np.asarray(inputs[column.name]).reshape(-1)]
+        known = set(model.get_layer(f"lookup_{names[column.name]}").get_vocabulary()[1:])  # [0]: the OOV token
+        values = [v.decode() for v in np.asarray(inputs[names[column.name]]).reshape(-1)]
         unseen = sorted({v for v in values if v not in known})
         if unseen:
             count = sum(v not in known for v in values)

@@ -11,11 +11,13 @@ from kerasact.tabular.schema import (
     Schema,
     has_schema,
     infer_schema,
+    layer_names,
     schema_of,
     target_problem,
 )
-from kerasact.tabular.tables import MISSING, check_columns, is_table, read_table, split_target, to_inputs
+from kerasact.tabular.tables import MISSING, check_columns, is_table, read_table, split_target, to_frame, to_inputs
 
 __all__ = ["MAX_INTEGER_CATEGORIES", "MISSING", "RULES", "SCHEMA_ATTRIBUTE", "Column", "Rule", "Schema",
-           "check_columns", "has_schema", "infer_schema", "is_table", "read_table", "schema_of", "split_target",
-           "target_problem", "to_inputs"]
+           "check_columns", "has_schema", "infer_schema", "is_table", "layer_names", "read_table", "schema_of",
+           "split_target",
+           "target_problem", "to_frame", "to_inputs"]

@@ -9,6 +9,7 @@ distinct values) and users complain about wrong guesses, so the decision is neve
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -216,3 +217,17 @@ def target_problem(y: Any, name: str = "target") -> tuple[Any, str]:
     found = infer_problem(column)
     reason = "numbers" if found.problem == "regression" else "text, bool or category values: classes"
     return found, reason
+
+
+def layer_names(schema: Schema) -> dict[str, str]:
+    """A Keras-safe layer name per feature column (Keras refuses `/` and more in names), unique.
+
+    Example:
+        >>> layer_names(Schema((Column("Delta 15 N (o/oo)", "numeric", "numbers", 0, 9),)))
+        {'Delta 15 N (o/oo)': 'Delta_15_N__o_oo_'}
+    """
+    names: dict[str, str] = {}
+    for i, column in enumerate(schema.features):
+        safe = re.sub(r"[^0-9A-Za-z_.-]", "_", column.name) or "column"
+        names[column.name] = safe if safe not in names.values() else f"{safe}_{i}"
+    return names

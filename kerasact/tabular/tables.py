@@ -17,7 +17,7 @@ import pandas as pd
 import tensorflow as tf
 
 from kerasact import _errors
-from kerasact.tabular.schema import Schema
+from kerasact.tabular.schema import Schema, layer_names  # Column: the docstring examples
 
 MISSING = "[missing]"  # the category a missing value of a categorical column becomes
 
@@ -123,7 +123,7 @@ def to_inputs(frame: pd.DataFrame, schema: Schema, arg: str = "X") -> dict[str, 
         TensorShape([2, 1])
     """
     check_columns(frame, schema, arg)
-    inputs = {}
+    inputs, keys = {}, layer_names(schema)  # keyed by the model's (Keras-safe) input names
     for column in schema.features:
         values = frame[column.name]
         if column.kind == "numeric":
@@ -133,12 +133,33 @@ def to_inputs(frame: pd.DataFrame, schema: Schema, arg: str = "X") -> dict[str, 
                 bad = values[pd.to_numeric(values, errors="coerce").isna() & values.notna()].iloc[0]
                 raise ValueError(f"{arg} column {column.name!r} is numeric for the model but holds {str(bad)[:20]!r}; "
                                  "pass numbers (missing values are fine).") from None
-            inputs[column.name] = tf.constant(numbers.reshape(-1, 1))
+            inputs[keys[column.name]] = tf.constant(numbers.reshape(-1, 1))
         else:
             text = np.array([MISSING if pd.isna(v) else _category(v) for v in values.to_numpy(dtype=object)],
                             dtype=object)
-            inputs[column.name] = tf.constant(text.reshape(-1, 1), dtype=tf.string)
+            inputs[keys[column.name]] = tf.constant(text.reshape(-1, 1), dtype=tf.string)
     return inputs
+
+
+def to_frame(inputs: Mapping[str, Any], schema: Schema) -> pd.DataFrame:
+    """The inverse of `to_inputs`: model input columns (e.g. `result.split.X_test`) as a DataFrame
+    with the table's column names, numbers as float64 and `MISSING` categories back to NaN, for
+    scikit-learn baselines on the same rows.
+
+    Example:
+        >>> schema = Schema((Column("body mass", "numeric", "numbers", 0, 2),))
+        >>> to_frame({"body_mass": np.array([[3.5], [np.nan]])}, schema)["body mass"].tolist()
+        [3.5, nan]
+    """
+    keys, columns = layer_names(schema), {}
+    for column in schema.features:
+        values = np.asarray(inputs[keys[column.name]]).reshape(-1)
+        if column.kind == "numeric":
+            columns[column.name] = values.astype(np.float64)
+        else:
+            text = [v.decode() if isinstance(v, bytes) else str(v) for v in values]
+            columns[column.name] = pd.Series(text, dtype=object).where(pd.Series(text) != MISSING, np.nan)
+    return pd.DataFrame(columns)
 
 
 def _category(value: Any) -> str:

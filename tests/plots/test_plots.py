@@ -157,3 +157,11 @@ def test_figure_to_array_is_uint8_rgba():
     image = plots.figure_to_array(fig)
     assert image.dtype == np.uint8 and image.shape == (height, width, 4)
     assert (image[..., 3] == 255).all()  # opaque: safe for tf.summary.image
+
+
+def test_confusion_matrix_with_long_class_names_keeps_its_axes(recwarn):
+    names = ["Adelie Penguin (Pygoscelis adeliae)", "Chinstrap penguin (Pygoscelis antarctica)"]
+    fig = plots.confusion_matrix(names, names[::-1], labels=names)
+    plots.figure_to_array(fig)  # lays the figure out, as saving does
+    assert not [w for w in recwarn if "constrained_layout" in str(w.message)]
+    assert all(len(t.get_text()) <= plots.MAX_LABEL for t in fig.axes[0].get_xticklabels())
