@@ -22,13 +22,16 @@ from kerasact.model import layers as preprocessing
 from kerasact.model.build import body_layers, compile_spec
 from kerasact.model.spec import ModelSpec
 from kerasact.tabular import (
+    FEATURES_LAYER,
     MISSING,
     SCHEMA_ATTRIBUTE,
     infer_schema,
     layer_names,
+    lookup_layer,
     read_table,
+    scale_layer,
     split_target,
-    target_problem,
+    target_plan,
     to_inputs,
 )
 
@@ -39,14 +42,14 @@ def _numeric_features(name: str, x: Any, values: np.ndarray) -> list[Any]:
     missing = keras.ops.isnan(x)
     filled = keras.ops.where(missing, median, x)
     mean, variance = preprocessing.statistics(finite.reshape(-1, 1), arg=f"column {name!r}")
-    scaled = keras.layers.Normalization(mean=mean, variance=variance, name=f"scale_{name}")(filled)
+    scaled = keras.layers.Normalization(mean=mean, variance=variance, name=scale_layer(name))(filled)
     return [scaled, keras.ops.cast(missing, "float32")] if np.isnan(values).any() else [scaled]
 
 
 def _categorical_features(name: str, x: Any, values: np.ndarray) -> list[Any]:
     vocabulary = sorted(set(values.tolist()) - {MISSING}) + ([MISSING] if MISSING in values else [])
     return [keras.layers.StringLookup(vocabulary=vocabulary, num_oov_indices=1, output_mode="one_hot",
-                                      name=f"lookup_{name}")(x)]
+                                      name=lookup_layer(name))(x)]
 
 
 def build_tabular_model(data: Any, y: Any = None, *, target: str | None = None, problem: str | None = None,
@@ -78,9 +81,9 @@ def build_tabular_model(data: Any, y: Any = None, *, target: str | None = None, 
         raise ValueError("build_tabular_model needs the targets once: pass y=... or target='column', not both.")
     if target is not None:
         frame, y = split_target(frame, target)
-    if problem is None:  # a table's target by the printed rule: many whole numbers are a quantity
-        found, _ = target_problem(y)
-        problem, n_classes, n_outputs = found.problem, found.n_classes, found.n_outputs
+    if problem is None or (n_classes is None and n_outputs is None):  # the printed target rule decides what is missing
+        problem, counts, _ = target_plan(y, problem)
+        n_classes, n_outputs = counts["n_classes"], counts["n_outputs"]
     schema = infer_schema(frame, categorical=categorical, numeric=numeric, drop=drop)
     spec = ModelSpec(problem, len(schema.features), n_classes=n_classes, n_outputs=n_outputs, **options)
     raw = to_inputs(frame, schema)
@@ -94,7 +97,7 @@ def build_tabular_model(data: Any, y: Any = None, *, target: str | None = None, 
         else:
             features += _categorical_features(names[column.name], inputs[column.name], values.astype(str))
     inputs = {names[name]: tensor for name, tensor in inputs.items()}  # Keras matches dict keys to input names
-    x = keras.layers.Concatenate(name="features")(features) if len(features) > 1 else features[0]
+    x = keras.layers.Concatenate(name=FEATURES_LAYER)(features) if len(features) > 1 else features[0]
     target_data = None if not spec.normalize_target else np.asarray(pd.Series(y), np.float32)
     for layer in body_layers(spec, normalize_target=target_data):
         x = layer(x)

@@ -40,10 +40,16 @@ def predict(model: keras.Model, X: Any) -> np.ndarray:
     if not isinstance(model, keras.Model):
         raise TypeError(f"model must be a keras.Model (e.g. from kerasact.build_model); got {type(model).__name__}.")
     if tabular.has_schema(model):  # raw table rows: the model reads the columns it was trained on
-        X = tabular.to_inputs(tabular.read_table(X), tabular.schema_of(model))
+        if not _model_inputs(model, X):  # (the model's own (n, 1) input columns, e.g. a TrainResult's split, pass)
+            X = tabular.to_inputs(tabular.read_table(X), tabular.schema_of(model))
         _report_unseen(model, X)
     X = validate(X, model=model).X  # float32; bad X is a clear ValueError/TypeError, never a TF error
     return outputs(model, X, head_of(model))
+
+
+def _model_inputs(model: keras.Model, X: Any) -> bool:
+    keys = set(tabular.layer_names(tabular.schema_of(model)).values())
+    return isinstance(X, Mapping) and set(X) == keys and all(np.ndim(v) == 2 for v in X.values())
 
 
 def _report_unseen(model: keras.Model, inputs: Mapping[str, Any]) -> None:
@@ -54,7 +60,8 @@ def _report_unseen(model: keras.Model, inputs: Mapping[str, Any]) -> None:
     for column in schema.features:
         if column.kind != "categorical":
             continue
-        known = set(model.get_layer(f"lookup_{names[column.name]}").get_vocabulary()[1:])  # [0]: the OOV token
+        lookup = model.get_layer(tabular.lookup_layer(names[column.name]))
+        known = set(lookup.get_vocabulary()[1:])  # [0] is the out-of-vocabulary token
         values = [v.decode() for v in np.asarray(inputs[names[column.name]]).reshape(-1)]
         unseen = sorted({v for v in values if v not in known})
         if unseen:

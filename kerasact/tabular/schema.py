@@ -19,12 +19,22 @@ import numpy as np
 import pandas as pd
 
 from kerasact import _errors
-from kerasact.problems import MAX_FLOAT_CLASSES, infer_problem
+from kerasact.problems import MAX_FLOAT_CLASSES, get_head, infer_problem
 
 Kind = Literal["numeric", "categorical", "dropped"]
 MAX_INTEGER_CATEGORIES = 10  # integer columns with at most this many values are categories (years, ratings)
 MIN_ROWS_FOR_ID = 20  # below this, all-distinct values are no evidence of an id column
 SCHEMA_ATTRIBUTE = "kerasact_schema"  # the Schema rides on the model object; save_model stores it in the file
+# Names of a table model's own layers: prefixed, so no column name ("features", "scale_x") collides with them.
+FEATURES_LAYER = "kerasact_features"
+
+
+def scale_layer(name: str) -> str:
+    return f"kerasact_scale_{name}"
+
+
+def lookup_layer(name: str) -> str:
+    return f"kerasact_lookup_{name}"
 
 
 @dataclass(frozen=True)
@@ -116,8 +126,9 @@ def _overrides(frame: pd.DataFrame, **given: Iterable[str]) -> dict[str, Kind]:
     kinds = {"categorical": "categorical", "numeric": "numeric", "drop": "dropped"}
     chosen: dict[str, Kind] = {}
     for arg, names in given.items():
-        if isinstance(names, str):
-            raise _errors.invalid(arg, names, "a list of column names", f"pass {arg}=[{names!r}]", kind=TypeError)
+        if isinstance(names, str) or not isinstance(names, Iterable):
+            fix = f"pass {arg}=[{names!r}]" if isinstance(names, str) else f"pass {arg}=['column', ...]"
+            raise _errors.invalid(arg, names, "a list of column names", fix, kind=TypeError)
         for name in names:
             if name not in frame.columns:
                 raise _errors.invalid(arg, name, f"a column of the table: {_errors.listed(frame.columns, name)}",
@@ -217,6 +228,27 @@ def target_problem(y: Any, name: str = "target") -> tuple[Any, str]:
     found = infer_problem(column)
     reason = "numbers" if found.problem == "regression" else "text, bool or category values: classes"
     return found, reason
+
+
+def target_plan(y: Any, problem: str | None) -> tuple[str, dict[str, int | None], str]:
+    """The problem type of a table's target, the counts the builder needs, and the printed reason.
+
+    With `problem` given it wins, and the counts are read off `y` for that problem type.
+
+    Example:
+        >>> target_plan(pd.Series(["a", "b", "c", "a"]), None)
+        ('multiclass', {'n_classes': 3, 'n_outputs': None}, 'text, bool or category values: classes')
+        >>> target_plan(pd.Series([1, 2, 3, 1]), "regression")
+        ('regression', {'n_classes': None, 'n_outputs': 1}, 'problem= given')
+    """
+    if problem is None:
+        found, reason = target_problem(y)
+        return found.problem, {"n_classes": found.n_classes, "n_outputs": found.n_outputs}, reason
+    head = get_head(problem)
+    classes = int(pd.Series(y).nunique())
+    counts = {"n_classes": classes if head.count == "classes" else None,
+              "n_outputs": None if head.count == "classes" else (classes if head.count == "labels" else 1)}
+    return head.name, counts, "problem= given"
 
 
 def layer_names(schema: Schema) -> dict[str, str]:

@@ -37,6 +37,20 @@ def check_train_arguments(model: Any, *, epochs: Any, batch_size: Any, log_dir: 
         raise _errors.invalid("model", model, "a compiled keras.Model", "build one with kerasact.build_model(...)",
                               kind=TypeError)
     require_compiled(model)
+    check_run_arguments(epochs=epochs, batch_size=batch_size, log_dir=log_dir, recipe=recipe, run_dir=run_dir,
+                        val_size=val_size, test_size=test_size, seed=seed, patience=patience,
+                        class_weight=class_weight, hparams=hparams, callbacks=callbacks, verbose=verbose)
+
+
+def check_run_arguments(*, epochs: Any, batch_size: Any, log_dir: Any, recipe: Any, run_dir: Any, val_size: Any,
+                        test_size: Any, seed: Any, patience: Any, class_weight: Any, hparams: Any, callbacks: Any,
+                        verbose: Any) -> None:
+    """`train`'s arguments other than the model and the data (what `train_table` checks before building).
+
+    Example:
+        >>> check_run_arguments(epochs=0, ...)  # doctest: +SKIP
+        ValueError: epochs=0 is not valid: expected an int >= 1.
+    """
     _errors.check_int("epochs", epochs, minimum=1)
     _errors.check_int("batch_size", batch_size, minimum=1)
     _errors.check_path("log_dir", log_dir, none=True)

@@ -39,7 +39,6 @@ import tensorflow as tf
 from kerasact import _errors, data, plots, tabular
 from kerasact.inputs import validate
 from kerasact.model import build_tabular_model
-from kerasact.problems import get_head
 from kerasact.runtime import execution, pipeline
 from kerasact.tabular import stream as csv
 from kerasact.training import _rows, _run
@@ -206,9 +205,8 @@ def _plan(files: list[Path], target: str, split: Callable, *, problem: str | Non
                          f"({dict(zip(PARTS, scan.rows.tolist()))}); pass more rows or raise val_size and test_size.")
     X, y = tabular.split_target(scan.sample, target)
     parts = split(scan.sample.index.to_numpy())
-    found = tabular.target_problem(y)[0] if problem is None else None
-    counts = {"n_classes": found.n_classes, "n_outputs": found.n_outputs} if found else {}
-    model = build_tabular_model(X[parts == 0], y[parts == 0], problem=get_head(problem or found.problem).name,
+    problem_name, counts, _ = tabular.target_plan(y, problem)
+    model = build_tabular_model(X[parts == 0], y[parts == 0], problem=problem_name,
                                 categorical=categorical, numeric=numeric, drop=drop, **counts, **options)
     checked = validate(tabular.to_inputs(X, tabular.schema_of(model)), y, model=model, encode=True)
     rows = [_Rows(files, i, target, model, checked.codec, split, chunk_rows) for i in range(len(PARTS))]
@@ -217,7 +215,8 @@ def _plan(files: list[Path], target: str, split: Callable, *, problem: str | Non
 
 def _class_weight(class_weight: Any, scan: csv.Scan, codec: Any) -> dict[int, float] | None:
     """`class_weight` as Keras's {class index: weight}; "balanced" from the scan's training rows."""
-    if class_weight is None or data.CLASS_WEIGHT_MODES.get(class_weight, "") is None:  # None or "uniform"
+    uniform = isinstance(class_weight, str) and data.CLASS_WEIGHT_MODES.get(class_weight, "") is None
+    if class_weight is None or uniform:
         return None
     if codec is None:
         raise _errors.invalid("class_weight", class_weight, "None for a target that is not class labels")

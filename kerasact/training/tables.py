@@ -9,6 +9,7 @@ trained on the same split. CSV files too large for that are streamed in chunks i
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import numpy as np
@@ -19,6 +20,7 @@ from kerasact.model import build_tabular_model
 from kerasact.problems import get_head
 from kerasact.tabular import stream as csv
 from kerasact.training import _rows, streaming
+from kerasact.training._arguments import check_run_arguments
 from kerasact.training.fit import TrainResult, train
 
 # ModelSpec fields build_tabular_model takes; every other keyword goes to train.
@@ -62,21 +64,34 @@ def train_table(data: Any, target: str, *, problem: str | None = None, categoric
     if extra:
         raise _errors.invalid(extra[0], options[extra[0]], "no value for a table read whole",
                               "pass stream=True to stream CSV files, or drop it")
+    _check_options(options, verbose)
     files = csv.csv_files(data) if csv.is_csv_source(data) else [data]
     frame = csv.read_csvs(files) if len(files) > 1 else tabular.read_table(files[0])
     X, y = tabular.split_target(frame, target)
-    found = tabular.target_problem(y)[0] if problem is None else None
-    head = get_head(problem if problem is not None else found.problem)
-    counts = {"n_classes": found.n_classes, "n_outputs": found.n_outputs} if found else {}
+    problem_name, counts, rule = tabular.target_plan(y, problem)
+    head = get_head(problem_name)
     build = {k: v for k, v in options.items() if k in _BUILD}
     run = {k: v for k, v in options.items() if k not in _BUILD or k == "seed"}  # seed: the weights and the split
     train_rows = _training_rows(y, head.name, **{k: run[k] for k in ("seed", "val_size", "test_size") if k in run})
     model = build_tabular_model(X.iloc[train_rows], y.iloc[train_rows], problem=head.name, categorical=categorical,
                                 numeric=numeric, drop=drop, **counts, **build)
     if verbose not in (0, "0"):
-        rule = tabular.target_problem(y)[1] if problem is None else "problem= given"
         print(f"{tabular.schema_of(model).table()}\ntarget {target!r}: {head.name} ({rule})", flush=True)
     return train(model, X, y, verbose=verbose, **run)
+
+
+def _check_options(options: dict[str, Any], verbose: Any) -> None:
+    """Every keyword a ModelSpec field or a `train` argument, the run's checked before any work."""
+    params = inspect.signature(train).parameters
+    run_names = {name for name, p in params.items() if p.kind is inspect.Parameter.KEYWORD_ONLY} - {"target"}
+    for name, value in options.items():
+        if name not in _BUILD | run_names:
+            valid = sorted(_BUILD | run_names)
+            raise TypeError(f"{name}={_errors.shown(value)} is not an argument of train_table: pass a ModelSpec "
+                            f"field or a train argument, {_errors.listed(valid, name)}."
+                            + _errors.did_you_mean(name, valid))
+    given = {name: options.get(name, params[name].default) for name in run_names - {"sample_weight"}}
+    check_run_arguments(**given | {"verbose": verbose})
 
 
 def _training_rows(y: Any, problem: str, *, seed: int = 0, val_size: float = 0.15,

@@ -62,7 +62,7 @@ def test_missing_values_and_unseen_categories_predict_finite_probabilities(train
 
 def test_preprocessing_statistics_come_from_the_training_rows_only(trained):
     train_sizes = trained.split.X_train["size"].reshape(-1)
-    scale = trained.model.get_layer("scale_size")
+    scale = trained.model.get_layer(tabular.scale_layer("size"))
     assert np.isclose(float(np.asarray(scale.mean).reshape(-1)[0]), np.nanmean(train_sizes), rtol=1e-5)
     every = table()["size"].to_numpy()
     assert not np.isclose(np.nanmean(train_sizes), np.nanmean(every), rtol=1e-6)  # the test rows differ
@@ -114,3 +114,34 @@ def test_regression_targets_train_on_a_table():
     frame = table().assign(kind=lambda f: np.nan_to_num(f["size"].to_numpy(), nan=50.0) * 2 + RNG.normal(size=N))
     result = kerasact.train_table(frame, "kind", hidden=[16], seed=0, epochs=30, verbose=0, learning_rate=1e-2)
     assert result.model.output_shape == (None, 1) and np.isfinite(result.metrics["loss"])
+
+
+def test_a_given_problem_reads_its_counts_off_the_target():
+    result = kerasact.train_table(table(), "kind", problem="multiclass", hidden=[4], epochs=1, verbose=0)
+    assert result.model.output_shape == (None, 3)
+
+
+def test_column_names_that_look_like_the_models_own_layers_train():
+    frame = table().rename(columns={"size": "features", "year": "scale_island"})
+    result = kerasact.train_table(frame, "kind", hidden=[4], epochs=1, verbose=0)
+    assert kerasact.predict(result.model, frame.drop(columns=["kind"])).shape == (N, 3)
+
+
+def test_a_splits_own_input_columns_predict_like_the_raw_rows(trained):
+    np.testing.assert_allclose(kerasact.predict(trained.model, trained.split.X_test),
+                               kerasact.predict(trained.model, tabular.to_frame(trained.split.X_test,
+                                                                                tabular.schema_of(trained.model))),
+                               rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize(("kwargs", "error", "match"), [
+    (dict(val_size="0.2"), TypeError, r"val_size='0.2' \(str\) is not valid"),
+    (dict(seed=-1), ValueError, r"seed=-1 is not valid"),
+    (dict(epochs=0), ValueError, r"epochs=0 is not valid"),
+    (dict(hiden=[3]), TypeError, r"hiden=\[3\] is not an argument of train_table.*Did you mean 'hidden'\?"),
+    (dict(categorical=5), TypeError, r"categorical=5 \(int\) is not valid: expected a list of column names"),
+], ids=["val_size str", "seed", "epochs", "typo", "categorical int"])
+def test_train_table_checks_its_arguments_before_any_work(kwargs, error, match, capsys):
+    with pytest.raises(error, match=match) as info:
+        kerasact.train_table(table(), "kind", **kwargs)
+    assert len(str(info.value)) <= 300 and capsys.readouterr().out == ""  # nothing built, so nothing printed

@@ -207,3 +207,11 @@ def test_bad_input_is_one_short_error_before_any_training(tmp_path, case):
 def test_an_unknown_target_is_named_with_a_did_you_mean(tmp_path):
     with pytest.raises(ValueError, match=r"target='knd' is not valid.*Did you mean 'kind'\?"):
         kerasact.train_table(_written(tmp_path, table(50)), "knd", stream=True)
+
+
+def test_a_dict_class_weight_streams_like_in_memory(tmp_path):
+    path = tmp_path / "weights.csv"
+    rng = np.random.default_rng(0)
+    pd.DataFrame({"x": rng.normal(size=200), "y": rng.choice(["a", "b"], 200)}).to_csv(path, index=False)
+    result = kerasact.train_table(path, "y", stream=True, class_weight={0: 1.0, 1: 2.0}, epochs=1, verbose=0)
+    assert np.isfinite(result.metrics["loss"])
