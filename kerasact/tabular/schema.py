@@ -30,10 +30,22 @@ FEATURES_LAYER = "kerasact_features"
 
 
 def scale_layer(name: str) -> str:
+    """The name of a numeric column's standardisation layer in a table model.
+
+    Example:
+        >>> scale_layer("body_mass_g")
+        'kerasact_scale_body_mass_g'
+    """
     return f"kerasact_scale_{name}"
 
 
 def lookup_layer(name: str) -> str:
+    """The name of a categorical column's `StringLookup` layer in a table model.
+
+    Example:
+        >>> lookup_layer("island")
+        'kerasact_lookup_island'
+    """
     return f"kerasact_lookup_{name}"
 
 
