@@ -14,7 +14,6 @@ import glob
 import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from kerasact import _errors
-from kerasact.tabular.tables import is_table
+from kerasact.tabular.tables import is_table, read_errors
 
 _GLOB = set("*?[")
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)  # splitmix64's increment and mixing constants
@@ -75,7 +74,7 @@ def header(files: Sequence[Path], arg: str = "data") -> list[str]:
     """
     names = None
     for path in files:
-        with _read_errors(path, arg):
+        with read_errors(path, arg):
             columns = [str(c) for c in pd.read_csv(path, nrows=0).columns]
         if names is not None and columns != names:
             raise ValueError(f"{arg}: {str(path)!r} has the columns {columns[:6]}, but {str(files[0])!r} has "
@@ -107,7 +106,7 @@ def read_chunks(files: Sequence[Path], chunk_rows: int, arg: str = "data") -> It
     first = 0
     for path in files:
         offset = 0
-        with _read_errors(path, arg), pd.read_csv(path, chunksize=chunk_rows) as reader:
+        with read_errors(path, arg), pd.read_csv(path, chunksize=chunk_rows) as reader:
             for frame in reader:
                 if frame.empty:
                     continue
@@ -127,25 +126,9 @@ def read_csvs(files: Sequence[Path], arg: str = "data") -> pd.DataFrame:
     header(files, arg)
     frames = []
     for path in files:
-        with _read_errors(path, arg):
+        with read_errors(path, arg):
             frames.append(pd.read_csv(path))
     return pd.concat(frames, ignore_index=True).rename(columns=str)
-
-
-@contextmanager
-def _read_errors(path: Path, arg: str) -> Iterator[None]:
-    """pandas' reading errors as one short ValueError that names the file and the fix."""
-    where = f"{arg}: {str(path)!r}"
-    try:
-        yield
-    except pd.errors.EmptyDataError:
-        raise ValueError(f"{where} is empty; a CSV needs a header row and data rows.") from None
-    except pd.errors.ParserError as err:
-        detail = str(err).strip().splitlines()[-1][:120]
-        raise ValueError(f"{where} is not a regular CSV ({detail}); give every row the same number of "
-                         "fields.") from None
-    except UnicodeDecodeError as err:
-        raise ValueError(f"{where} is not UTF-8 text (byte {err.start}); save it as UTF-8.") from None
 
 
 def row_keys(rows: np.ndarray, seed: int, salt: int) -> np.ndarray:

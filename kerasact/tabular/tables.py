@@ -8,7 +8,8 @@ extra key, so the rows go in as `tf.constant`s keyed by exactly the model's inpu
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -63,16 +64,30 @@ def read_table(data: Any, arg: str = "X") -> pd.DataFrame:
 def _read_csv(path: Path, arg: str) -> pd.DataFrame:
     if not path.is_file():
         raise ValueError(f"{arg}={str(path)!r} is not a file; pass the path of a CSV file.")
-    try:
+    with read_errors(path, arg):
         return pd.read_csv(path)
+
+
+@contextmanager
+def read_errors(path: Path, arg: str) -> Iterator[None]:
+    """pandas' reading errors as one short ValueError that names the file and the fix.
+
+    Example:
+        >>> with read_errors(Path("empty.csv"), "X"):  # doctest: +SKIP
+        ...     pd.read_csv("empty.csv")
+        ValueError: X='empty.csv' is empty; a CSV needs a header row and data rows.
+    """
+    where = f"{arg}={str(path)!r}"
+    try:
+        yield
     except pd.errors.EmptyDataError:
-        raise ValueError(f"{arg}={str(path)!r} is empty; a CSV needs a header row and data rows.") from None
+        raise ValueError(f"{where} is empty; a CSV needs a header row and data rows.") from None
     except pd.errors.ParserError as err:
         detail = str(err).strip().splitlines()[-1][:120]
-        raise ValueError(f"{arg}={str(path)!r} is not a regular CSV ({detail}); give every row the same number "
-                         "of fields.") from None
+        raise ValueError(f"{where} is not a regular CSV ({detail}); give every row the same number of "
+                         "fields.") from None
     except UnicodeDecodeError as err:
-        raise ValueError(f"{arg}={str(path)!r} is not UTF-8 text (byte {err.start}); save it as UTF-8.") from None
+        raise ValueError(f"{where} is not UTF-8 text (byte {err.start}); save it as UTF-8.") from None
 
 
 def split_target(frame: pd.DataFrame, target: str) -> tuple[pd.DataFrame, pd.Series]:
