@@ -5,7 +5,7 @@ Names are loaded on first use (PEP 562), so `import kerasact` is instant and
 `kerasact.reference`, `kerasact.data`, `kerasact.activations` and `kerasact.plots` stay
 free of TensorFlow. The subpackages, in import order (each imports only those before it):
 `activations`, `data`, `plots`, `reference`, `problems`, `inputs`, `diagnose`, `runtime`,
-`model`, `training`, `testing`, `cli`.
+`model`, `training`, `estimators`, `testing`, `cli` (`kerasact.sklearn` faces `estimators`).
 
 Example:
     >>> import kerasact
@@ -33,7 +33,7 @@ _EXPORTS: dict[str, str] = {
     "train": "training", "TrainResult": "training", "train_table": "training",
 }
 _SUBPACKAGES = ("activations", "data", "plots", "reference", "problems", "inputs", "tabular", "diagnose", "runtime",
-                "model", "training", "testing", "cli")
+                "model", "training", "estimators", "testing", "cli")
 
 __all__ = sorted([*_EXPORTS, *_SUBPACKAGES])
 
@@ -58,6 +58,7 @@ if TYPE_CHECKING:  # static view of the same surface for type checkers and IDEs
         cli,
         data,
         diagnose,
+        estimators,
         inputs,
         model,
         plots,

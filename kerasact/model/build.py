@@ -75,12 +75,14 @@ def _stack(spec: ModelSpec) -> list[keras.layers.Layer]:
             use_bias=not spec.batch_norm,  # BatchNormalization's beta replaces the bias
             kernel_initializer=_initializer(act, _seed(spec.seed, i)),
             kernel_regularizer=regularizer,
+            dtype=spec.dtype,
         )
         layers.append(dense)
         if spec.batch_norm:
-            layers += [keras.layers.BatchNormalization(), keras.layers.Activation(act)]
+            layers += [keras.layers.BatchNormalization(dtype=spec.dtype),
+                       keras.layers.Activation(act, dtype=spec.dtype)]
         if spec.dropout:
-            layers.append(keras.layers.Dropout(spec.dropout, seed=_seed(spec.seed, 1000 + i)))
+            layers.append(keras.layers.Dropout(spec.dropout, seed=_seed(spec.seed, 1000 + i), dtype=spec.dtype))
     return layers
 
 
@@ -152,9 +154,9 @@ def build_from_spec(spec: ModelSpec, *, normalize: Any = None, normalize_target:
     """
     scope = strategy.scope() if strategy is not None else contextlib.nullcontext()
     with scope:
-        layers: list[keras.layers.Layer] = [keras.Input(shape=(spec.input_dim,))]
+        layers: list[keras.layers.Layer] = [keras.Input(shape=(spec.input_dim,), dtype=spec.dtype)]
         if spec.normalize:  # data given now is adapted on now; else train() adapts it
-            layers.append(preprocessing.input_layer(_data_or_true(normalize), spec.input_dim))
+            layers.append(preprocessing.input_layer(_data_or_true(normalize), spec.input_dim, dtype=spec.dtype))
         layers += body_layers(spec, normalize_target=normalize_target)
         model = keras.Sequential(layers, name=f"kerasact_{spec.head.name}")
         compile_spec(model, spec)
@@ -180,9 +182,10 @@ def body_layers(spec: ModelSpec, *, normalize_target: Any = None) -> list[keras.
         kernel_initializer=_initializer(out_activation, _seed(spec.seed, len(spec.hidden))),
         kernel_regularizer=keras.regularizers.L2(spec.l2) if spec.l2 else None,
         name=f"{head.name}_head",
+        dtype=spec.dtype,
     )]
     if spec.normalize_target:
-        layers.append(preprocessing.target_layer(_data_or_true(normalize_target), spec.output_units))
+        layers.append(preprocessing.target_layer(_data_or_true(normalize_target), spec.output_units, dtype=spec.dtype))
     return layers
 
 

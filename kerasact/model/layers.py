@@ -88,7 +88,7 @@ def _kept_axes(axis: int | Sequence[int] | None, ndim: int) -> tuple[int, ...]:
     return tuple(sorted(d % ndim for d in axes))
 
 
-def input_layer(X: Any, input_dim: int) -> keras.layers.Normalization:
+def input_layer(X: Any, input_dim: int, dtype: str = "float32") -> keras.layers.Normalization:
     """A Normalization layer for the features; adapted on `X` unless `X` is True (adapt later).
 
     Example:
@@ -96,7 +96,7 @@ def input_layer(X: Any, input_dim: int) -> keras.layers.Normalization:
         [1.0, 1.0]
     """
     if X is True:
-        return keras.layers.Normalization(axis=-1, name=INPUT_NAME)
+        return keras.layers.Normalization(axis=-1, name=INPUT_NAME, dtype=dtype)
     X = np.asarray(X, dtype=np.float32)
     if X.ndim != 2 or X.shape[1] != input_dim:
         raise ValueError(f"normalize must be True or the training features with shape (n, {input_dim}); "
@@ -104,10 +104,10 @@ def input_layer(X: Any, input_dim: int) -> keras.layers.Normalization:
     # Statistics given to the constructor live in the layer's config, so they are saved with
     # the model and `adapt_on_training_rows` leaves them alone.
     mean, variance = statistics(X, arg="normalize")
-    return keras.layers.Normalization(axis=-1, mean=mean, variance=variance, name=INPUT_NAME)
+    return keras.layers.Normalization(axis=-1, mean=mean, variance=variance, name=INPUT_NAME, dtype=dtype)
 
 
-def target_layer(y: Any, units: int) -> keras.layers.Normalization:
+def target_layer(y: Any, units: int, dtype: str = "float32") -> keras.layers.Normalization:
     """The inverse Normalization after a regression head: the network learns standardised
     targets, the model outputs them in their own units. Adapted on `y` unless `y` is True.
 
@@ -116,13 +116,14 @@ def target_layer(y: Any, units: int) -> keras.layers.Normalization:
         [20.0]
     """
     if y is True:
-        return keras.layers.Normalization(axis=-1, invert=True, name=TARGET_NAME)
+        return keras.layers.Normalization(axis=-1, invert=True, name=TARGET_NAME, dtype=dtype)
     y = np.asarray(y, dtype=np.float32).reshape(len(y), -1)
     if y.shape[1] != units:
         raise ValueError(f"normalize_target must be True or the training targets with {units} column(s); "
                          f"got shape {y.shape}.")
     mean, variance = statistics(y, arg="normalize_target")
-    return keras.layers.Normalization(axis=-1, mean=mean, variance=variance, invert=True, name=TARGET_NAME)
+    return keras.layers.Normalization(axis=-1, mean=mean, variance=variance, invert=True, name=TARGET_NAME,
+                                      dtype=dtype)
 
 
 def _unadapted(layer: keras.layers.Normalization) -> bool:

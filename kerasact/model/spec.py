@@ -25,6 +25,7 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 HiddenLayer = int | tuple[int, str] | list
+DTYPES = ("float32", "float64")  # float64: scikit-learn's precision, for exact comparisons and small data
 MAX_SEED = 2**31 - 1  # TensorFlow's stateless seeds are int32: a larger seed fails at build time
 
 
@@ -58,6 +59,7 @@ class ModelSpec:
     steps_per_execution: int | None = None        # batches per compiled call; None: measured rule
     jit_compile: bool | None = None               # XLA; None: measured rule (off on CPU)
     mixed_precision: bool | None = None           # bfloat16 hidden layers; None: measured rule
+    dtype: str = "float32"                        # weights and arithmetic: "float32" or "float64"
     output_units: int = field(init=False, repr=False, compare=False, default=0)
 
     def __post_init__(self) -> None:
@@ -89,7 +91,11 @@ class ModelSpec:
             raise TypeError(f"metrics must be a list of names; got the string {self.metrics!r}.")
         _set(self, "metrics", tuple(_check_metric(m) for m in self.metrics))
         _errors.check_int("seed", self.seed, minimum=0, maximum=MAX_SEED, none=True)
+        _errors.check_choice("dtype", self.dtype, DTYPES)
         execution.validate(self)
+        if self.dtype != "float32" and self.mixed_precision:
+            raise ValueError(f"mixed_precision=True computes in bfloat16, which contradicts dtype={self.dtype!r}; "
+                             "give one of them.")
 
     @property
     def head(self) -> heads.Head:

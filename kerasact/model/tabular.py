@@ -15,7 +15,6 @@ from typing import Any
 
 import keras
 import numpy as np
-import pandas as pd
 
 from kerasact.diagnose.linting import warn
 from kerasact.model import layers as preprocessing
@@ -98,7 +97,7 @@ def build_tabular_model(data: Any, y: Any = None, *, target: str | None = None, 
             features += _categorical_features(names[column.name], inputs[column.name], values.astype(str))
     inputs = {names[name]: tensor for name, tensor in inputs.items()}  # Keras matches dict keys to input names
     x = keras.layers.Concatenate(name=FEATURES_LAYER)(features) if len(features) > 1 else features[0]
-    target_data = None if not spec.normalize_target else np.asarray(pd.Series(y), np.float32)
+    target_data = None if not spec.normalize_target else np.asarray(y, np.float32).reshape(len(y), -1)
     for layer in body_layers(spec, normalize_target=target_data):
         x = layer(x)
     model = keras.Model(inputs, x, name=f"kerasact_{spec.head.name}_table")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import keras
 
@@ -32,9 +32,12 @@ class LossOption:
     cls: type
     labels: LabelFormat
 
-    def make(self, from_logits: bool = False) -> keras.losses.Loss:
-        """A fresh loss; probability losses take `from_logits`, regression losses have none."""
-        return self.cls() if self.labels == "values" else self.cls(from_logits=from_logits)
+    def make(self, from_logits: bool = False, **kwargs: Any) -> keras.losses.Loss:
+        """A fresh loss; probability losses take `from_logits`, regression losses have none.
+
+        `kwargs` go to the loss class, e.g. `reduction="mean_with_sample_weight"`.
+        """
+        return self.cls(**kwargs) if self.labels == "values" else self.cls(from_logits=from_logits, **kwargs)
 
 
 @dataclass(frozen=True)

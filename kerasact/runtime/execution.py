@@ -146,7 +146,8 @@ def settings(model: keras.Model, requested: Any = AUTO, *, batch_size: int = DEF
     auto = Execution(
         steps_per_execution=1 if distributed else max(1, min(steps, cap, MAX_STEPS_PER_EXECUTION)),
         jit_compile=_JIT[kind],
-        mixed_precision=kind == "CPU" and native_bfloat16() and work * batch_size >= BF16_MIN_STEP_FLOPS,
+        mixed_precision=(kind == "CPU" and native_bfloat16() and work * batch_size >= BF16_MIN_STEP_FLOPS
+                         and model_dtype(model) == "float32"),
     )
     return replace(auto, **{f.name: getattr(requested, f.name) for f in fields(Execution)
                             if getattr(requested, f.name) is not None})
@@ -163,10 +164,24 @@ def set_precision(model: keras.Model, mixed: bool) -> None:
     Example:
         >>> set_precision(model, True)  # doctest: +SKIP
     """
+    if model_dtype(model) != "float32":  # a float64 model keeps its precision: bfloat16 never applies
+        return
     policy = "mixed_bfloat16" if mixed else "float32"
     for layer in model.layers[:-1]:
         if not isinstance(layer, _KEEP_FLOAT32):
             layer.dtype_policy = policy
+
+
+def model_dtype(model: keras.Model) -> str:
+    """The precision a model was built in: its first input's dtype (`"float32"` or `"float64"`).
+
+    Example:
+        >>> model_dtype(build_model("binary", 4, dtype="float64"))  # doctest: +SKIP
+        'float64'
+    """
+    inputs = getattr(model, "inputs", None) or []
+    dtype = str(getattr(inputs[0], "dtype", "float32")) if len(inputs) == 1 else "float32"
+    return dtype if dtype in ("float32", "float64") else "float32"
 
 
 def compile_model(model: keras.Model, requested: Any = AUTO, **compile_kwargs: Any) -> Execution:

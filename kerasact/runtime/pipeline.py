@@ -24,7 +24,7 @@ PREFETCH = 2  # batches ready ahead of the step; more only adds contention on fe
 
 
 def make_dataset(X: Any, y: Any = None, *, batch_size: int = 32, shuffle: bool = True, seed: int | None = None,
-                 sample_weight: Any = None, first_epoch: int = 0, repeat: bool = False) -> Any:
+                 sample_weight: Any = None, first_epoch: int = 0, repeat: bool = False, dtype: str = "float32") -> Any:
     """A `tf.data.Dataset` of `(x, y[, sample_weight])` batches to pass to `model.fit`.
 
     Epoch k's order is drawn from `(seed, k)` alone, so a run resumed at epoch k (pass
@@ -38,6 +38,7 @@ def make_dataset(X: Any, y: Any = None, *, batch_size: int = 32, shuffle: bool =
         seed: seeds the permutations; None draws a fresh seed.
         sample_weight: per-row weights, or None.
         first_epoch: the epoch number of the first pass; the dataset counts on from it.
+        dtype: the features' dtype, the model's input dtype (`"float32"`, or `"float64"`).
         repeat: one endless stream of epochs; give `fit` `steps_per_epoch=n_batches(...)`.
             Keras then keeps one iterator for the whole fit instead of building one per
             epoch (~10-25 ms each: half of a digits-sized epoch).
@@ -50,8 +51,8 @@ def make_dataset(X: Any, y: Any = None, *, batch_size: int = 32, shuffle: bool =
         >>> [int(x.shape[0]) for x, y in ds]
         [32, 32, 32, 4]
     """
-    # A table model's inputs are a dict of (n, 1) columns (strings as tf.string); arrays are float32.
-    features = {k: tf.constant(v) for k, v in X.items()} if isinstance(X, Mapping) else np.asarray(X, np.float32)
+    # A table model's inputs are a dict of (n, 1) columns (strings as tf.string); arrays take the model's dtype.
+    features = {k: tf.constant(v) for k, v in X.items()} if isinstance(X, Mapping) else np.asarray(X, dtype)
     arrays = (features, *(np.asarray(a) for a in (y, sample_weight) if a is not None))
     lengths = [frames.rows(a) for a in arrays]
     n = lengths[0]
@@ -103,7 +104,7 @@ def n_batches(n: int, batch_size: int) -> int:
 
 
 def fit_inputs(model: Any, X: Any, y: Any = None, *, batch_size: int = 32, seed: int | None = None,
-               sample_weight: Any = None, first_epoch: int = 0) -> dict[str, Any]:
+               sample_weight: Any = None, first_epoch: int = 0, shuffle: bool = True) -> dict[str, Any]:
     """Set the model up for this fit and return `model.fit`'s data arguments.
 
     Use as `model.fit(**fit_inputs(model, X, y, ...), epochs=...)`. First
@@ -120,6 +121,6 @@ def fit_inputs(model: Any, X: Any, y: Any = None, *, batch_size: int = 32, seed:
     steps = n_batches(frames.rows(X), batch_size)
     execution.configure(model, batch_size=batch_size, n_samples=frames.rows(X))
     endless = steps % max(1, int(getattr(model, "steps_per_execution", 1))) == 0
-    data = make_dataset(X, y, batch_size=batch_size, seed=seed, sample_weight=sample_weight,
-                        first_epoch=first_epoch, repeat=endless)
+    data = make_dataset(X, y, batch_size=batch_size, seed=seed, sample_weight=sample_weight, shuffle=shuffle,
+                        first_epoch=first_epoch, repeat=endless, dtype=execution.model_dtype(model))
     return {"x": data, "steps_per_epoch": steps if endless else None, "shuffle": False}
