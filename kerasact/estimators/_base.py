@@ -186,11 +186,13 @@ class BaseMLP(BaseEstimator):
 
     def _outputs(self, X: Any) -> np.ndarray:
         """The head's outputs (probabilities or values) for `X`, in the model's precision."""
-        return _model.outputs(self.model_, self._checked(X))
+        rows = self._checked(X)  # first: an unfitted estimator raises NotFittedError
+        return _model.outputs(self.model_, rows)
 
     def _pre_activation(self, X: Any) -> np.ndarray:
         """The head's outputs before its activation (what `decision_function` returns)."""
-        return _model.pre_activation(self.model_, self._checked(X))
+        rows = self._checked(X)
+        return _model.pre_activation(self.model_, rows)
 
     @property
     def coefs_(self) -> list[np.ndarray]:
