@@ -12,6 +12,7 @@ from typing import Any
 
 import keras
 import numpy as np
+import scipy.sparse
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
@@ -29,6 +30,7 @@ from kerasact.training import runs
 AUTO_BATCH = 200  # scikit-learn's batch_size="auto" is min(200, n_samples)
 _OUT_ACTIVATION = {"sigmoid": "logistic", "softmax": "softmax", "linear": "identity"}  # scikit-learn's names
 _FLOATS = (np.float64, np.float32)  # scikit-learn's MLPs keep float32 input in float32, the rest in float64
+_SPARSE = ("csr", "csc", "coo")     # scipy sparse X (OneHotEncoder's default output) is accepted
 
 
 class BaseMLP(BaseEstimator):
@@ -77,8 +79,9 @@ class BaseMLP(BaseEstimator):
         """`(X, y, frame)`: checked arrays, or for a table model/table the DataFrame as `frame`."""
         table = _model.needs_schema(X) if reset else tabular.has_schema(self.model_)
         if not table:
-            X, y = validate_data(self, X, y, reset=reset, dtype=_FLOATS, multi_output=True, y_numeric=self._y_numeric)
-            return X, y, None
+            X, y = validate_data(self, X, y, reset=reset, dtype=_FLOATS, multi_output=True, y_numeric=self._y_numeric,
+                                 accept_sparse=_SPARSE)
+            return _dense(X), y, None
         frame = tabular.read_table(X)
         y = check_array(y, ensure_2d=False, dtype="numeric" if self._y_numeric else None)
         if len(y) != len(frame):
@@ -182,7 +185,7 @@ class BaseMLP(BaseEstimator):
         check_is_fitted(self)
         if tabular.has_schema(self.model_):
             return _model.inputs(self.model_, X)
-        return validate_data(self, X, reset=False, dtype=_FLOATS)
+        return _dense(validate_data(self, X, reset=False, dtype=_FLOATS, accept_sparse=_SPARSE))
 
     def _outputs(self, X: Any) -> np.ndarray:
         """The head's outputs (probabilities or values) for `X`, in the model's precision."""
@@ -223,6 +226,7 @@ class BaseMLP(BaseEstimator):
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.non_deterministic = False  # a fixed random_state gives the same network every fit
+        tags.input_tags.sparse = True   # as scikit-learn's MLPs (densified: see _dense)
         return tags
 
 
@@ -231,6 +235,12 @@ class _KerasBytes:
 
     def __init__(self, data: bytes, dtype: str) -> None:
         self.data, self.dtype = data, dtype
+
+
+def _dense(X: Any) -> np.ndarray:
+    """A scipy sparse matrix as a dense array: the first Dense layer reads every input anyway, and
+    an MLP's inputs (a one-hot block of a ColumnTransformer) fit in memory dense."""
+    return X.toarray() if scipy.sparse.issparse(X) else X
 
 
 def _count(problem: str, count: int) -> dict[str, int]:
