@@ -5,7 +5,7 @@ Names are loaded on first use (PEP 562), so `import kerasact` is instant and
 `kerasact.reference`, `kerasact.data`, `kerasact.activations` and `kerasact.plots` stay
 free of TensorFlow. The subpackages, in import order (each imports only those before it):
 `activations`, `data`, `plots`, `reference`, `problems`, `inputs`, `diagnose`, `runtime`,
-`model`, `training`, `estimators`, `testing`, `cli` (`kerasact.sklearn` faces `estimators`).
+`model`, `training`, `estimators`, `tuning`, `testing`, `cli` (`kerasact.sklearn` faces `estimators`).
 
 Example:
     >>> import kerasact
@@ -31,9 +31,10 @@ _EXPORTS: dict[str, str] = {
     "build_tabular_model": "model", "infer_schema": "tabular", "Schema": "tabular",
     "OPTIMIZERS": "model", "save_model": "model", "load_model": "model",
     "train": "training", "TrainResult": "training", "train_table": "training",
+    "search": "tuning", "SearchResult": "tuning",
 }
 _SUBPACKAGES = ("activations", "data", "plots", "reference", "problems", "inputs", "tabular", "diagnose", "runtime",
-                "model", "training", "estimators", "testing", "cli")
+                "model", "training", "estimators", "tuning", "testing", "cli")
 
 __all__ = sorted([*_EXPORTS, *_SUBPACKAGES])
 
@@ -68,6 +69,7 @@ if TYPE_CHECKING:  # static view of the same surface for type checkers and IDEs
         tabular,
         testing,
         training,
+        tuning,
     )
     from kerasact.diagnose import Finding, GradientReport, LintWarning, check_gradients, fold_linear, lint
     from kerasact.inputs import validate
@@ -85,3 +87,4 @@ if TYPE_CHECKING:  # static view of the same surface for type checkers and IDEs
     from kerasact.runtime import Execution, predict
     from kerasact.tabular import Schema, infer_schema
     from kerasact.training import TrainResult, train, train_table
+    from kerasact.tuning import SearchResult, search

@@ -1,0 +1,254 @@
+"""`search`: hyperparameter search over the templates, on Optuna (TPE sampling, median pruning,
+a journal-file or database storage), resumable, parallel, every trial a TensorBoard run.
+
+The study lives in `log_dir/name/`: `study.journal` (Optuna's storage unless `storage` is
+given), `experiment/` (the one HParams config), one run directory per trial, and at the end
+`best.toml` (the best `ModelSpec`) and `best.keras` (its model). Started again with the same
+`log_dir` and `name` (or `storage`), a search keeps its finished trials and runs the rest of
+the budget; a trial whose process died is marked failed.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import keras
+import optuna
+import pandas as pd
+
+from kerasact import _errors, tabular
+from kerasact.inputs import validate
+from kerasact.model import ModelSpec, load_model
+from kerasact.problems import HEADS, infer_problem
+from kerasact.tuning import hparams
+from kerasact.tuning.space import as_space
+from kerasact.tuning.trials import MINIMIZE, Job, pruner, work
+
+WORKER_TIMEOUT_GRACE = 600  # seconds a worker may run past the deadline (its last trial) before it is killed
+_CONTROLLED = {"log_dir", "run_dir", "recipe", "hparams", "seed", "callbacks", "verbose", "target"}
+
+
+@dataclass
+class SearchResult:
+    """What `search` returns.
+
+    Attributes:
+        best_spec: the best trial's `ModelSpec` (`best_spec.save("best.toml")` to keep it).
+        best_model: its trained model.
+        best_metrics: its validation metrics (`test_metrics` for the held-out test split).
+        best_train_options: the `train` options it ran with (`batch_size`, `class_weight`, ...).
+        trials: one row per trial: number, state, value, seconds, memory, params, metrics, error.
+        study: the Optuna study.
+        study_dir: the folder holding the study, its runs and `best.toml` / `best.keras`.
+    """
+
+    best_spec: ModelSpec
+    best_model: keras.Model
+    best_metrics: dict[str, float]
+    test_metrics: dict[str, float]
+    best_train_options: dict[str, Any]
+    trials: pd.DataFrame
+    study: optuna.Study
+    study_dir: Path
+
+
+def search(X: Any, y: Any = None, *, trials: int, space: Any = None, objective: str | None = None,
+           log_dir: str | os.PathLike = "runs", seed: int = 0, timeout: float | None = None, workers: int = 1,
+           storage: str | None = None, target: str | None = None, name: str = "search", verbose: bool = True,
+           **train_options: Any) -> SearchResult:
+    """Search the template space for the best model on `(X, y)` (or a table's `target`).
+
+    Args:
+        X: features (array), or a table (DataFrame, dict of columns, `.csv` path) with `target`.
+        y: targets for arrays; None for a table.
+        trials: the trial budget of the study (finished trials of a resumed study count).
+        space: None (the problem's default, `kerasact.tuning.default_space`), a dict or `Space`,
+            or a TOML file (its `[search]` table).
+        objective: a validation metric: `"loss"` (the default, minimised), or a score such as
+            `"accuracy"`, `"roc_auc"`, `"r2"` (maximised).
+        log_dir: parent folder of the study folder `log_dir/name`.
+        seed: seeds the sampler, the split and every trial's weights.
+        timeout: seconds after which no new trial starts.
+        workers: trial processes on this machine, sharing the study's storage.
+        storage: an Optuna storage URL (`"sqlite:///study.db"`, a database several machines
+            share) or a journal file path; None: `log_dir/name/study.journal`.
+        target: the target column of a table `X`.
+        name: the study's name and folder.
+        verbose: print one line per finished trial.
+        **train_options: passed to every trial's `kerasact.train` (`epochs`, `patience`, `val_size`, ...).
+
+    Returns:
+        A `SearchResult`.
+
+    Example:
+        >>> ds = kerasact.data.load_dataset("breast_cancer")
+        >>> result = search(ds.X, ds.y, trials=20, epochs=50, log_dir="runs")  # doctest: +SKIP
+        >>> result.best_spec.hidden  # doctest: +SKIP
+    """
+    _errors.check_int("trials", trials, minimum=1)
+    _errors.check_int("workers", workers, minimum=1, maximum=os.cpu_count() or 1)
+    _errors.check_number("timeout", timeout, minimum=0, open_low=True, none=True)
+    _errors.check_int("seed", seed, minimum=0)
+    _errors.check_path("log_dir", log_dir)
+    if not isinstance(name, str) or not name.strip() or os.sep in name:
+        raise _errors.invalid("name", name, "a folder name for the study (no path separator)")
+    for key in train_options.keys() & _CONTROLLED:
+        raise _errors.invalid(key, train_options[key], "no value: the search sets it for every trial",
+                              "drop it (seed= and log_dir= are search's own arguments)")
+    job = _job(X, y, target, trials=trials, space=space, objective=objective or "loss", seed=seed,
+               study_dir=Path(log_dir) / name, name=name, storage=storage, timeout=timeout, verbose=verbose,
+               train_options=train_options)
+    job.study_dir.mkdir(parents=True, exist_ok=True)
+    job.storage = _storage(storage, job.study_dir)
+    verbosity = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)  # the live table of trials replaces Optuna's log lines
+    try:
+        return _run(job, name, workers)
+    finally:
+        optuna.logging.set_verbosity(verbosity)
+
+
+def _run(job: Job, name: str, workers: int) -> SearchResult:
+    current = optuna.create_study(study_name=name, storage=job.storage, load_if_exists=True, pruner=pruner(),
+                                  direction="minimize" if job.objective in MINIMIZE else "maximize")
+    if current.user_attrs.get("objective", job.objective) != job.objective:
+        raise ValueError(f"objective={job.objective!r}, but the study {name!r} in {str(job.study_dir)!r} searched "
+                         f"{current.user_attrs['objective']!r}; use another name= or the same objective.")
+    current.set_user_attr("objective", job.objective)
+    _fail_dead_trials(current)
+    hparams.write_config(job.study_dir, job.space, _head_metric_names(job.problem))
+    procs = _start_workers(job, workers)
+    try:
+        work(job, 0)
+    finally:
+        _wait(procs, job.deadline)
+    return _result(optuna.load_study(study_name=name, storage=job.storage), job)
+
+
+
+def _job(X: Any, y: Any, target: str | None, **kw: Any) -> Job:
+    space_arg = kw.pop("space")
+    timeout = kw.pop("timeout")
+    if target is not None:  # a table: the problem follows the target rule printed by train_table
+        frame, values = tabular.split_target(tabular.read_table(X), target)
+        problem, counts, _ = tabular.target_plan(values, None)
+        input_dim, X, y = len(tabular.infer_schema(frame).features), tabular.read_table(X), None
+    else:
+        if y is None:
+            raise ValueError("search needs targets: pass y=... for arrays, or target='column' for a table.")
+        checked = validate(X, y)  # bad input is one clear error before any trial starts
+        found = infer_problem(checked.y)
+        problem, input_dim = found.problem, checked.X.shape[1]
+        counts = {"n_classes": found.n_classes, "n_outputs": found.n_outputs}
+    space = as_space(space_arg, problem)
+    deadline = None if timeout is None else time.time() + float(timeout)
+    return Job(X=X, y=y, target=target, problem=problem, counts=counts, input_dim=input_dim, space=space,
+               objective=kw["objective"], trials=kw["trials"], seed=kw["seed"], study_dir=kw["study_dir"],
+               study_name=kw["name"], storage=kw["storage"], deadline=deadline,
+               train_options=kw["train_options"], verbose=kw["verbose"])
+
+
+def _storage(storage: str | None, study_dir: Path) -> Any:
+    """Optuna's storage: a database URL as given, else a journal file (file-locked, so worker
+    processes on one machine, or machines sharing the file system, can share it)."""
+    if storage is not None and not isinstance(storage, str):
+        raise _errors.invalid("storage", storage, "None, a database URL or a journal file path", kind=TypeError)
+    if storage is not None and "://" in storage:
+        return storage
+    path = Path(storage) if storage is not None else study_dir / "study.journal"
+    return optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(path)))
+
+
+def _fail_dead_trials(current: optuna.Study) -> None:
+    """Trials left running by a process of this machine that no longer exists (a killed search)."""
+    here = socket.gethostname()
+    for trial in current.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
+        pid = trial.user_attrs.get("pid")
+        if trial.user_attrs.get("host") == here and pid is not None and not _alive(pid):
+            optuna.Trial(current, trial._trial_id).set_user_attr("error", "its process died (the search was killed)")
+            current.tell(trial.number, state=optuna.trial.TrialState.FAIL)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process of that number: alive
+        return True
+    return True
+
+
+def _start_workers(job: Job, workers: int) -> list[subprocess.Popen]:
+    if workers == 1:
+        return []
+    path = job.study_dir / "job.pkl"
+    with open(path, "wb") as handle:  # the search's own data, read back only by its own workers
+        pickle.dump(job, handle)
+    command = [sys.executable, "-m", "kerasact.tuning.worker", str(path)]
+    return [subprocess.Popen([*command, str(index)]) for index in range(1, workers)]
+
+
+def _wait(procs: list[subprocess.Popen], deadline: float | None) -> None:
+    for proc in procs:
+        left = None if deadline is None else max(0.0, deadline - time.time()) + WORKER_TIMEOUT_GRACE
+        try:
+            proc.wait(timeout=left)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _head_metric_names(problem: str) -> list[str]:
+    head = HEADS[problem]
+    _, option = head.loss_option(None)
+    return [m.name for m in head.metrics(False, option.labels)]
+
+
+def _result(current: optuna.Study, job: Job) -> SearchResult:
+    table = trials_table(current)
+    done = [t for t in current.get_trials(deepcopy=False) if t.state == optuna.trial.TrialState.COMPLETE]
+    if not done:
+        reasons = sorted({t.user_attrs.get("error", t.state.name) for t in current.get_trials(deepcopy=False)})
+        raise RuntimeError(f"search: no trial completed ({len(table)} ran); reasons: {reasons[:3]}")
+    best = current.best_trial
+    spec = ModelSpec.from_dict(best.user_attrs["spec"])
+    run_dir = job.study_dir / best.user_attrs["run"]
+    spec.save(job.study_dir / "best.toml")
+    with open(job.study_dir / "best.toml", "a", encoding="utf-8") as handle:
+        handle.write(f"# best trial {best.number} ({job.objective} = {best.value:.6g}); train options: "
+                     f"{best.user_attrs.get('train_options', {})}\n")
+    shutil.copyfile(run_dir / "model.keras", job.study_dir / "best.keras")
+    return SearchResult(best_spec=spec, best_model=load_model(job.study_dir / "best.keras"),
+                        best_metrics=dict(best.user_attrs["val_metrics"]),
+                        test_metrics=dict(best.user_attrs["test_metrics"]),
+                        best_train_options=dict(best.user_attrs.get("train_options", {})),
+                        trials=table, study=current, study_dir=job.study_dir)
+
+
+def trials_table(current: optuna.Study) -> pd.DataFrame:
+    """One row per trial: number, state, value, seconds, memory, params, validation metrics, error.
+
+    Example:
+        >>> trials_table(result.study)[["number", "state", "value"]]  # doctest: +SKIP
+    """
+    rows = []
+    for t in current.get_trials(deepcopy=False):
+        row = {"number": t.number, "state": t.state.name, "value": t.value, "run": t.user_attrs.get("run"),
+               "seconds": t.user_attrs.get("seconds"), "epochs": t.user_attrs.get("epochs"),
+               "rss_mb": t.user_attrs.get("rss_mb"), "peak_rss_mb": t.user_attrs.get("peak_rss_mb")}
+        row |= {f"param_{k}": v for k, v in t.params.items()}
+        row |= {f"val_{k}": v for k, v in t.user_attrs.get("val_metrics", {}).items()}
+        row["error"] = t.user_attrs.get("error")
+        rows.append(row)
+    return pd.DataFrame(rows)
+
