@@ -23,7 +23,7 @@ from kerasact import tabular
 from kerasact.estimators import _lbfgs, _model, _params
 from kerasact.estimators._convergence import Convergence
 from kerasact.inputs import frames
-from kerasact.model.spec import MAX_SEED, ModelSpec
+from kerasact.model.spec import MAX_SEED
 from kerasact.runtime import pipeline
 from kerasact.training import runs
 
@@ -66,8 +66,13 @@ class BaseMLP(BaseEstimator):
         n = frames.rows(X) if frame is None else len(frame)
         weights = self._sample_weights(sample_weight, n, y)
         seeds = check_random_state(p["random_state"]).randint(MAX_SEED, size=3)  # weights+dropout, order, split
+        if incremental and p["early_stopping"]:
+            raise ValueError("partial_fit does not support early_stopping=True: pass the validation rows yourself, "
+                             "or use fit.")
         if not warm:
             self._start(p, problem, count, X, y_enc, weights, frame, int(seeds[0]))
+        elif not incremental:  # as scikit-learn: the weights carry on, the solver starts afresh from the parameters
+            self._refresh(p, len(y_enc), weights)
         X = _model.inputs(self.model_, frame) if frame is not None else X
         if p["solver"] == "lbfgs":
             self._fit_lbfgs(p, X, y_enc, weights)
@@ -97,27 +102,40 @@ class BaseMLP(BaseEstimator):
         if p["solver"] == "lbfgs" and p["dropout"]:
             raise ValueError(f"dropout={p['dropout']} makes the loss random, which L-BFGS cannot minimise: "
                              "use solver='adam' or 'sgd' with dropout, or dropout=0.")
-        floats32 = frame is None and X.dtype == np.float32
+        # A table's columns enter as float32 (its preprocessing is float32), so its model is float32 too.
+        floats32 = frame is not None or X.dtype == np.float32
         dtype = p["dtype"] or ("float32" if floats32 else "float64")
-        n = len(y_enc)
         loss = self._loss_name(p["loss"])
-        batch = n if p["solver"] == "lbfgs" else _batch_size(p["batch_size"], n)
-        mean_weight = 1.0 if weights is None else float(np.mean(weights))
-        n_inputs = self.n_features_in_
-        head_loss = ModelSpec(problem, n_inputs, **_count(problem, count), loss=loss).loss
-        # scikit-learn adds 0.5 * alpha * ||W||² / (batch's weight sum) to its loss (kernels only).
-        l2 = _params.LOSS_SCALE.get(head_loss, 1.0) * 0.5 * p["alpha"] / max(batch * mean_weight, 1e-12)
-        spec = _params.spec_for(p, problem=problem, input_dim=n_inputs, count=count, dtype=dtype, l2=l2,
-                                loss=loss, seed=seed, table=frame is not None)
-        self.model_ = _model.build(spec, _params.optimizer(p), X, y_enc, frame, metrics=p["log_dir"] is not None)
+        spec = _params.spec_for(p, problem=problem, input_dim=self.n_features_in_, count=count, dtype=dtype,
+                                l2=self._l2(p, len(y_enc), weights), loss=loss, seed=seed, table=frame is not None)
+        self._spec = spec
+        self.model_ = _model.build(spec, lambda: _params.optimizer(p), X, y_enc, frame, metrics=p["log_dir"] is not None,
+                                   half_squared_error=p["loss"] == "squared_error")
         self.n_layers_, self.n_outputs_ = len(spec.hidden) + 2, spec.output_units
         self.out_activation_ = _OUT_ACTIVATION[spec.head.activation]
-        self.loss_curve_, self.history_, self.n_iter_, self.t_ = [], {}, 0, 0
+        self.loss_curve_, self.history_, self.n_iter_, self.t_, self._epochs = [], {}, 0, 0, 0
         self._no_improvement_count = 0
         stopping = p["early_stopping"] and p["solver"] != "lbfgs"
         self.validation_scores_ = [] if stopping else None
         self.best_validation_score_ = -np.inf if stopping else None
         self.best_loss_ = None if stopping else np.inf
+
+    def _l2(self, p: dict, n: int, weights: Any) -> float:
+        """Keras's L2 coefficient for scikit-learn's `alpha`: scikit-learn adds
+        0.5 * alpha * ||W||² / (the batch's weight sum) to its loss (kernels only)."""
+        batch = n if p["solver"] == "lbfgs" else _batch_size(p["batch_size"], n)
+        mean_weight = 1.0 if weights is None else float(np.mean(weights))
+        return 0.5 * p["alpha"] / max(batch * mean_weight, 1e-12)
+
+    def _refresh(self, p: dict, n: int, weights: Any) -> None:
+        """A warm fit: the current `alpha` and a fresh optimizer from the current parameters."""
+        l2 = self._l2(p, n, weights)
+        for layer in self.model_.layers:
+            if getattr(layer, "kernel_regularizer", None) is not None:
+                layer.kernel.regularizer = layer.kernel_regularizer = keras.regularizers.L2(l2)
+        self._spec = self._spec.replace(l2=l2, learning_rate=p["learning_rate_init"])
+        _model.recompile(self.model_, self._spec, lambda: _params.optimizer(p), metrics=p["log_dir"] is not None,
+                         half_squared_error=p["loss"] == "squared_error")
 
     def _fit_stochastic(self, p: dict, X: Any, y_enc: np.ndarray, weights: Any, seeds: np.ndarray, *,
                         incremental: bool) -> None:
@@ -129,24 +147,25 @@ class BaseMLP(BaseEstimator):
             X_val, y_val, w_val = _model.take(X, val), y_enc[val], None if weights is None else weights[val]
             score = lambda model: self._val_score(_model.outputs(model, X_val), y_val, w_val)  # noqa: E731
         self._best_weights = None
-        conv = Convergence(self, len(y_fit), score, check=not incremental)
+        conv = Convergence(self, len(y_fit), score, p, check=not incremental)
         callbacks: list[keras.callbacks.Callback] = [conv]
         if p["log_dir"] is not None:
             run_dir = runs.new_run_dir(p["log_dir"], type(self).__name__)
             callbacks.append(keras.callbacks.TensorBoard(log_dir=str(run_dir), histogram_freq=1))
-        epochs, first = (1 if incremental else p["max_iter"]), self.n_iter_
-        # Epoch k's batch order comes from (seed, k): a warm start continues the unbroken run's order.
+        epochs, first = (1 if incremental else p["max_iter"]), self._epochs
+        self.n_iter_ = 0  # scikit-learn's n_iter_ counts this call's epochs
+        # Epoch k's batch order comes from (seed, k): a warm start goes on to new orders.
         inputs = pipeline.fit_inputs(self.model_, X_fit, y_fit, batch_size=_batch_size(p["batch_size"], len(y_fit)),
                                      seed=int(seeds[1]), sample_weight=w_fit, first_epoch=first, shuffle=p["shuffle"])
-        self.model_.fit(**inputs, initial_epoch=first, epochs=first + epochs, callbacks=callbacks,
-                        verbose=2 if p["verbose"] else 0)
+        self.model_.fit(**inputs, initial_epoch=first, epochs=first + epochs, callbacks=callbacks, verbose=0)
+        self._epochs += self.n_iter_
         if stopping and self._best_weights is not None:  # scikit-learn keeps the best validation epoch
             self.model_.set_weights(self._best_weights)
         self._best_weights = None
         if not np.isfinite(self.loss_):
             raise ValueError(f"Training diverged: the loss became {self.loss_} at iteration {self.n_iter_}. "
                              "Scale the features (normalize=True or a StandardScaler) or lower learning_rate_init.")
-        if not incremental and not conv.converged and self.n_iter_ - first == epochs:
+        if not incremental and not conv.converged and self.n_iter_ == epochs:
             warnings.warn(f"Stochastic Optimizer: Maximum iterations ({p['max_iter']}) reached and the "
                           "optimization hasn't converged yet.", ConvergenceWarning, stacklevel=4)
 

@@ -32,22 +32,26 @@ class Convergence(keras.callbacks.Callback):
         estimator: the estimator whose fitted attributes are updated.
         n_samples: training rows per epoch (for `t_`).
         score: `score(model) -> float` on the validation rows, or None without early stopping.
+        params: the estimator's checked parameters.
         check: apply the stopping rule (False in `partial_fit`, which runs one epoch).
     """
 
     def __init__(self, estimator: Any, n_samples: float, score: Callable[[keras.Model], float] | None,
-                 check: bool = True) -> None:
+                 params: dict[str, Any], check: bool = True) -> None:
         super().__init__()
         self.estimator, self.n_samples, self.score, self.check = estimator, n_samples, score, check
+        self.p = params  # the checked parameters (normalised), not the raw attributes
         self.converged = False
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
-        est, logs = self.estimator, logs or {}
+        est, logs, p = self.estimator, logs or {}, self.p
         loss = float(logs["loss"])
         est.loss_curve_.append(loss)
         est.loss_ = loss
         est.t_ += self.n_samples
         est.n_iter_ += 1
+        if p["verbose"]:  # scikit-learn's wording
+            print(f"Iteration {est.n_iter_}, loss = {loss:.8f}")
         for key, value in logs.items():
             est.history_.setdefault(key, []).append(float(value))
         if not np.isfinite(loss):  # a diverged run is not "no improvement": stop and say so at the end
@@ -56,28 +60,31 @@ class Convergence(keras.callbacks.Callback):
         if self.score is not None:
             value = float(self.score(self.model))
             est.validation_scores_.append(value)
-            improved = value >= est.best_validation_score_ + est.tol
+            if p["verbose"]:
+                print(f"Validation score: {value:f}")
+            improved = value >= est.best_validation_score_ + p["tol"]
             if value > est.best_validation_score_:
                 est.best_validation_score_ = value
                 est._best_weights = self.model.get_weights()
         else:
-            improved = loss <= est.best_loss_ - est.tol
+            improved = loss <= est.best_loss_ - p["tol"]
             est.best_loss_ = min(est.best_loss_, loss)
         est._no_improvement_count = 0 if improved else est._no_improvement_count + 1
         self._learning_rate(est)
-        if self.check and est._no_improvement_count > est.n_iter_no_change:
+        if self.check and est._no_improvement_count > p["n_iter_no_change"]:
             rate = float(self.model.optimizer.learning_rate.numpy())
-            if est.solver == "sgd" and est.learning_rate == "adaptive" and rate > MIN_ADAPTIVE_RATE:
+            if p["solver"] == "sgd" and p["learning_rate"] == "adaptive" and rate > MIN_ADAPTIVE_RATE:
                 self.model.optimizer.learning_rate.assign(rate / 5.0)
                 est._no_improvement_count = 0
                 return
-            if est.verbose:
+            if p["verbose"]:
                 what = "Validation score" if self.score is not None else "Training loss"
-                print(f"{what} did not improve more than tol={est.tol} for {est.n_iter_no_change} "
+                print(f"{what} did not improve more than tol={p['tol']} for {p['n_iter_no_change']} "
                       "consecutive epochs. Stopping.")
             self.converged = True
             self.model.stop_training = True
 
     def _learning_rate(self, est: Any) -> None:
-        if est.solver == "sgd" and est.learning_rate == "invscaling":
-            self.model.optimizer.learning_rate.assign(est.learning_rate_init / (est.t_ + 1) ** est.power_t)
+        p = self.p
+        if p["solver"] == "sgd" and p["learning_rate"] == "invscaling":
+            self.model.optimizer.learning_rate.assign(p["learning_rate_init"] / (est.t_ + 1) ** p["power_t"])

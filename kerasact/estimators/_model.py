@@ -8,7 +8,7 @@ from __future__ import annotations
 import contextlib
 import tempfile
 import weakref
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -57,8 +57,20 @@ def needs_schema(X: Any) -> bool:
     return not numeric or bool(X.isna().to_numpy().any())
 
 
-def build(spec: ModelSpec, optimizer: keras.optimizers.Optimizer, X: Any, y_enc: np.ndarray,
-          frame: pd.DataFrame | None, metrics: bool) -> keras.Model:
+@keras.saving.register_keras_serializable(package="kerasact")
+class HalfSquaredError(keras.losses.MeanSquaredError):
+    """scikit-learn's `squared_error`: half the mean squared error, so the gradient, `tol` and
+    `loss_curve_` mean what they mean in scikit-learn's MLPRegressor."""
+
+    def call(self, y_true: Any, y_pred: Any) -> Any:
+        return 0.5 * super().call(y_true, y_pred)
+
+
+CUSTOM_OBJECTS = {"kerasact>HalfSquaredError": HalfSquaredError}
+
+
+def build(spec: ModelSpec, optimizer: Callable[[], keras.optimizers.Optimizer], X: Any, y_enc: np.ndarray,
+          frame: pd.DataFrame | None, metrics: bool, half_squared_error: bool = False) -> keras.Model:
     """The compiled model: array input (`X`) or the table's raw columns (`frame`)."""
     with floatx(spec.dtype):
         if frame is not None:
@@ -73,15 +85,27 @@ def build(spec: ModelSpec, optimizer: keras.optimizers.Optimizer, X: Any, y_enc:
                 layers.append(preprocessing.input_layer(X, spec.input_dim, dtype=spec.dtype))
             layers += body_layers(spec, normalize_target=y_enc if spec.normalize_target else None)
             model = keras.Sequential(layers, name=f"kerasact_{spec.problem}")
-        _, option = spec.head.loss_option(spec.loss)
-        # The weighted mean (divided by the weights' sum) is scikit-learn's loss, so integer weights
-        # are the same as repeated rows and zero weights the same as removed rows.
-        execution.compile_model(model, spec, optimizer=optimizer,
-                                metrics=spec.head.metrics(False, option.labels) if metrics else [],
-                                loss=option.make(reduction="mean_with_sample_weight"))
+    recompile(model, spec, optimizer, metrics=metrics, half_squared_error=half_squared_error)
     if frame is None:
         warn(model)  # a network that cannot learn (a collapsing linear stack, ...) is a LintWarning now
     return model
+
+
+def recompile(model: keras.Model, spec: ModelSpec, optimizer: Callable[[], keras.optimizers.Optimizer], *,
+              metrics: bool, half_squared_error: bool) -> None:
+    """Compile with the estimator's optimizer and loss (again for a warm start: a fresh optimizer).
+
+    `optimizer` makes the optimizer: it must be created in the model's float type, or its
+    learning rate and step count are float32 and a float64 model's updates lose precision.
+    """
+    _, option = spec.head.loss_option(spec.loss)
+    # The weighted mean (divided by the weights' sum) is scikit-learn's loss, so integer weights
+    # are the same as repeated rows and zero weights the same as removed rows.
+    reduction = "mean_with_sample_weight"
+    with floatx(spec.dtype):  # the loss, the optimizer and compile's wrappers in the model's float type
+        loss = HalfSquaredError(reduction=reduction) if half_squared_error else option.make(reduction=reduction)
+        execution.compile_model(model, spec, optimizer=optimizer(), loss=loss,
+                                metrics=spec.head.metrics(False, option.labels) if metrics else [])
 
 
 def inputs(model: keras.Model, X: Any) -> Any:
@@ -131,4 +155,4 @@ def loads(data: bytes, dtype: str) -> keras.Model:
     with tempfile.TemporaryDirectory() as folder, floatx(dtype):
         path = Path(folder) / "model.keras"
         path.write_bytes(data)
-        return load_model(path)
+        return load_model(path, custom_objects=CUSTOM_OBJECTS)

@@ -16,7 +16,7 @@ import numpy as np
 
 from kerasact import _errors
 from kerasact.model import OPTIMIZERS, ModelSpec
-from kerasact.model.spec import DTYPES, MAX_SEED
+from kerasact.model.spec import DTYPES
 
 Check = Callable[[str, Any], Any]
 
@@ -52,7 +52,8 @@ def _batch_size(arg: str, value: Any) -> Any:
 def _random_state(arg: str, value: Any) -> Any:
     if value is None or isinstance(value, np.random.RandomState):
         return value
-    return _errors.check_int(arg, value, minimum=0, maximum=MAX_SEED)
+    return _errors.check_int(arg, int(value) if isinstance(value, np.integer) else value, minimum=0,
+                             maximum=2**32 - 1)  # numpy's RandomState seeds, as scikit-learn takes
 
 
 def _hidden(arg: str, value: Any) -> tuple[int, ...]:
@@ -74,10 +75,10 @@ def _activation(arg: str, value: Any) -> Any:
 
 def _solver(arg: str, value: Any) -> str:
     options = ["lbfgs", *OPTIMIZERS]
-    if not isinstance(value, str) or value.strip().lower() not in options:
+    if not isinstance(value, str) or value not in options:  # exact names, as scikit-learn: "SGD" is refused
         raise _errors.invalid(arg, value, f"'lbfgs' or a Keras optimizer: {_errors.listed(options, value)}",
                               options=options, kind=ValueError if isinstance(value, str) else TypeError)
-    return value.strip().lower()
+    return value
 
 
 def _class_weight(arg: str, value: Any) -> Any:
@@ -157,11 +158,9 @@ SPEC_FIELDS: dict[str, str] = {
     "mixed_precision": "automatic: kerasact's measured execution rules",
 }
 
-# scikit-learn's regression loss names; its 'squared_error' is half the mean squared error.
+# scikit-learn's regression loss names: its 'squared_error' is half the mean squared error (the
+# estimator trains with `_model.HalfSquaredError` for it; the head row is mean squared error).
 REGRESSION_LOSSES = {"squared_error": "mean_squared_error"}
-# Keras's loss divided by scikit-learn's, per Keras loss: scikit-learn's penalty 0.5*alpha*||W||²
-# is added to its loss, so the same optimum needs the penalty scaled by this factor here.
-LOSS_SCALE = {"mean_squared_error": 2.0}
 
 
 def checked(estimator: Any, params: Sequence[Param]) -> dict[str, Any]:

@@ -4,6 +4,7 @@ parameters, warm starts and partial fits that really continue, pickling, errors.
 import copy
 import inspect
 import pickle
+import re
 import warnings
 from dataclasses import fields
 
@@ -80,9 +81,8 @@ def test_fit_mutates_no_parameter(binary):
 @pytest.mark.parametrize(("ours", "data"), [(MLPClassifier, "binary"), (MLPRegressor, "regression")],
                          ids=["classifier", "regressor"])
 def test_alpha_and_the_loss_are_scikit_learns_objective(ours, data, request):
-    """Oracle: scikit-learn's final `loss_` (its loss + 0.5·alpha·||W||²/n) at its optimum, with
-    those weights loaded into the Keras model, is the Keras loss (× 2 for squared error, which
-    scikit-learn halves)."""
+    """Oracle: scikit-learn's final `loss_` (its loss + 0.5·alpha·||W||²/n; for regression half the
+    squared error) at its optimum, with those weights loaded into the Keras model, is the Keras loss."""
     X, y = request.getfixturevalue(data)
     settings = dict(hidden_layer_sizes=(7, 5), solver="lbfgs", alpha=0.3, max_iter=50, random_state=0)
     with warnings.catch_warnings():
@@ -94,9 +94,8 @@ def test_alpha_and_the_loss_are_scikit_learns_objective(ours, data, request):
         layer.set_weights([kernel, bias])
     target = y.astype(float).reshape(len(y), -1)
     loss = float(mine.model_.compute_loss(X, target, mine.model_(X)))
-    scale = 2.0 if ours is MLPRegressor else 1.0
     # Keras and scikit-learn write the log-loss differently (logits vs clipped probabilities): ~1e-8 apart.
-    np.testing.assert_allclose(loss, scale * theirs.loss_, rtol=1e-7)
+    np.testing.assert_allclose(loss, theirs.loss_, rtol=1e-7)
 
 
 @quiet
@@ -108,17 +107,18 @@ def test_the_same_random_state_gives_the_same_network_and_another_a_different_on
 
 
 @quiet
-def test_warm_start_really_continues_training(binary):
-    """5 + 5 warm-started epochs are the 10-epoch fit: same weights, same optimizer state."""
+def test_warm_start_continues_from_the_weights_with_the_current_parameters(binary):
+    """As scikit-learn: the weights carry on, the solver starts afresh with today's parameters."""
     X, y = binary
-    straight = MLPClassifier((8,), max_iter=10, batch_size=32, random_state=0).fit(X, y)
-    warm = MLPClassifier((8,), max_iter=5, batch_size=32, random_state=0, warm_start=True)
-    warm.fit(X, y).fit(X, y)
-    assert warm.n_iter_ == 10 and len(warm.loss_curve_) == 10
-    np.testing.assert_allclose(warm.loss_curve_, straight.loss_curve_, rtol=1e-10)
-    np.testing.assert_allclose(warm.predict_proba(X), straight.predict_proba(X), rtol=1e-10)
+    warm = MLPClassifier((8,), max_iter=5, batch_size=32, random_state=0, warm_start=True).fit(X, y)
+    first = list(warm.loss_curve_)
+    warm.fit(X, y)
+    assert warm.n_iter_ == 5 and len(warm.loss_curve_) == 10  # n_iter_ counts this fit, as scikit-learn's
+    assert warm.loss_curve_[5] < first[0] and warm.loss_curve_[5] == pytest.approx(first[-1], rel=0.2)
     cold = MLPClassifier((8,), max_iter=5, batch_size=32, random_state=0).fit(X, y).fit(X, y)
-    assert cold.n_iter_ == 5  # without warm_start, fit starts over
+    assert cold.loss_curve_ == first  # without warm_start, fit starts over
+    heavy = copy.deepcopy(warm).set_params(alpha=100.0).fit(X, y)  # a changed alpha takes effect
+    assert heavy.loss_curve_[-1] > 2 * warm.loss_curve_[-1]
 
 
 @quiet
@@ -131,10 +131,12 @@ def test_partial_fit_continues_and_needs_the_classes_first(binary):
     first = clf.loss_curve_[-1]
     for _ in range(5):
         clf.partial_fit(X, y)
-    assert clf.n_iter_ == 6 and clf.loss_curve_[-1] < first
+    assert clf.n_iter_ == 1 and len(clf.loss_curve_) == 6 and clf.loss_curve_[-1] < first
     with pytest.raises(ValueError, match=r"classes \[7\] not in classes_"):
         clf.partial_fit(X[:3], [0, 1, 7])
     assert not hasattr(MLPClassifier(solver="lbfgs"), "partial_fit")  # as in scikit-learn
+    with pytest.raises(ValueError, match="partial_fit does not support early_stopping=True"):
+        MLPClassifier(early_stopping=True).partial_fit(X, y, classes=[0, 1])
 
 
 @quiet
@@ -144,9 +146,8 @@ def test_pickle_and_deepcopy_keep_the_network_and_its_optimizer(binary):
     for other in (pickle.loads(pickle.dumps(clf)), copy.deepcopy(clf)):
         np.testing.assert_array_equal(other.predict_proba(X), clf.predict_proba(X))
         assert other.model_ is not clf.model_
-    restored = pickle.loads(pickle.dumps(clf)).fit(X, y)
-    straight = MLPClassifier((8,), max_iter=10, batch_size=32, random_state=0).fit(X, y)
-    np.testing.assert_allclose(restored.predict_proba(X), straight.predict_proba(X), rtol=1e-10)
+    restored = pickle.loads(pickle.dumps(clf)).fit(X, y)  # trains on from the restored weights
+    np.testing.assert_allclose(restored.predict_proba(X), clf.fit(X, y).predict_proba(X), rtol=1e-10)
 
 
 def test_early_stopping_keeps_the_best_validation_epoch(binary):
@@ -261,6 +262,8 @@ def test_log_dir_writes_a_tensorboard_run(binary, tmp_path):
 # -- errors -----------------------------------------------------------------------------
 @pytest.mark.parametrize(("params", "error", "match"), [
     ({"solver": "adm"}, ValueError, r"solver='adm' is not valid.*Did you mean 'adam'"),
+    ({"solver": "SGD"}, ValueError, r"solver='SGD' is not valid.*Did you mean 'sgd'"),
+    ({"random_state": 2**32}, ValueError, r"random_state=4294967296"),
     ({"activation": "rellu"}, ValueError, r"Unknown activation 'rellu'.*Did you mean 'relu'"),
     ({"activation": ("relu", "tanh")}, ValueError, r"activation has 2 names for 1 hidden layers"),
     ({"hidden_layer_sizes": (10, 0)}, ValueError, r"hidden_layer_sizes\[1\]"),
@@ -330,3 +333,24 @@ def test_a_data_frame_with_categories_and_gaps_trains_with_its_preprocessing_ins
     np.testing.assert_allclose(restored.predict_proba(X_test), clf.predict_proba(X_test), rtol=1e-5, atol=1e-7)
     with pytest.raises(ValueError, match=r"lacks the column\(s\) \['island'\]"):
         clf.predict(X_test.drop(columns="island"))
+
+
+def test_verbose_prints_scikit_learns_lines(binary, capsys):
+    X, y = binary
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        MLPClassifier((4,), max_iter=2, verbose=True, early_stopping=True, random_state=0).fit(X, y)
+    lines = capsys.readouterr().out.splitlines()
+    assert re.fullmatch(r"Iteration 1, loss = \d+\.\d{8}", lines[0]) and lines[1].startswith("Validation score: ")
+
+
+def test_squared_error_is_half_the_mean_squared_error_as_in_scikit_learn(regression):
+    X, y = regression
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        half = MLPRegressor(hidden_layer_sizes=(4,), max_iter=1, alpha=0.0, random_state=0).fit(X, y)
+        full = MLPRegressor("mean_squared_error", (4,), max_iter=1, alpha=0.0, random_state=0).fit(X, y)
+    out = half.model_(X).numpy().ravel()
+    assert float(half.model_.compute_loss(X, y.reshape(-1, 1), out.reshape(-1, 1))) == \
+        pytest.approx(0.5 * np.mean((out - y) ** 2), rel=1e-6)
+    assert full.model_.loss.name == "mean_squared_error"
