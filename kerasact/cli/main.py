@@ -1,8 +1,9 @@
 """The `kerasact` command (also `python -m kerasact`).
 
 Subcommands read kerasact's own tables, so what the command prints is what the library does:
-`train` a model on a CSV, `predict` with it, `info` about it. A bad argument or table is one line
-on stderr and exit status 2; a run that fails (the loss turned NaN) is one line and status 1.
+`train` a model on a CSV, `search` hyperparameters for one, `predict` with it, `info` about it.
+A bad argument or table is one line on stderr and exit status 2; a run that fails (the loss
+turned NaN, no trial of a search completed) is one line and status 1.
 Importing this module loads no TensorFlow; a subcommand loads what it needs.
 """
 
@@ -81,6 +82,20 @@ def _train(args: argparse.Namespace) -> int:
     return _tables.train(args)
 
 
+def _search(args: argparse.Namespace) -> int:
+    """Search hyperparameters for a model on a table (CSV): one trial per line, then the best.
+
+    Each trial trains one kerasact run with hyperparameters sampled from the space (the problem
+    type's default, or the [search] table of --space FILE.toml); Optuna picks the next ones.
+    Prints a line per finished trial, then the best trial's validation and test metrics. Writes
+    <log-dir>/<name>/ with a run directory per trial, best.toml (the best ModelSpec) and
+    best.keras (its model). Run it again with the same --log-dir and --name to resume.
+    """
+    from kerasact.cli import _search
+
+    return _search.search(args)
+
+
 def _predict(args: argparse.Namespace) -> int:
     """Predict for each row of a table (CSV) with a trained model; one output row per input row.
 
@@ -119,6 +134,26 @@ def _train_arguments(p: argparse.ArgumentParser) -> None:
                        help=f"columns to {what}, overriding the schema rules")
 
 
+def _search_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("data", metavar="DATA", help="the table: a .csv file with a header row, or a glob of them")
+    p.add_argument("--target", required=True, metavar="COL", help="the column to predict")
+    p.add_argument("--trials", type=int, required=True, metavar="N",
+                   help="trials in the study (finished trials of a resumed study count)")
+    p.add_argument("--timeout", type=float, metavar="S", help="seconds after which no new trial starts")
+    p.add_argument("--workers", type=int, default=1, metavar="N", help="trial processes in parallel (default 1)")
+    p.add_argument("--log-dir", default="runs", metavar="DIR", help="parent folder of the study (default runs)")
+    p.add_argument("--name", metavar="NAME",
+                   help="the study's name and folder under --log-dir (default <data file name>-search)")
+    p.add_argument("--space", metavar="FILE", help="a .toml file whose [search] table is the space "
+                   "(default: the problem type's space)")
+    p.add_argument("--objective", metavar="NAME",
+                   help="the validation metric to optimise: loss (default, minimised), accuracy, roc_auc, r2, ...")
+    p.add_argument("--epochs", type=int, default=100, metavar="N",
+                   help="maximum epochs per trial; early stopping or pruning may end sooner (default 100)")
+    p.add_argument("--seed", type=int, default=0, metavar="S",
+                   help="seed of the sampler, the split and every trial's weights (default 0)")
+
+
 def _predict_arguments(p: argparse.ArgumentParser) -> None:
     _model_argument(p)
     p.add_argument("data", metavar="DATA", help="the rows to predict for: a .csv file with a header row")
@@ -139,6 +174,9 @@ _COMMANDS: dict[str, Command] = {
     "train": Command(_train, _train_arguments, (
         "kerasact train penguins.csv --target species",
         "kerasact train houses.csv --target price --hidden 64,32 --categorical zip --drop id --epochs 200")),
+    "search": Command(_search, _search_arguments, (
+        "kerasact search penguins.csv --target species --trials 20 --epochs 50",
+        "kerasact search houses.csv --target price --trials 40 --workers 2 --objective r2 --space space.toml")),
     "predict": Command(_predict, _predict_arguments, (
         f"kerasact predict {_RUN}/model.keras new.csv --out predictions.csv",)),
     "info": Command(_info, lambda p: _model_argument(p, "?"), ("kerasact info", f"kerasact info {_RUN}")),

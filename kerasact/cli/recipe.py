@@ -16,8 +16,8 @@ from kerasact import activations
 from kerasact._errors import did_you_mean, invalid
 
 # Re-exported: every script calls recipe.quiet_tensorflow() first.
-from kerasact.cli._quiet import quiet_tensorflow as quiet_tensorflow
-from kerasact.cli._quiet import startup_noise as startup_noise
+from kerasact._quiet import quiet_tensorflow as quiet_tensorflow
+from kerasact._quiet import startup_noise as startup_noise
 
 
 @dataclass(frozen=True)

@@ -109,8 +109,8 @@ class BaseMLP(BaseEstimator):
         spec = _params.spec_for(p, problem=problem, input_dim=self.n_features_in_, count=count, dtype=dtype,
                                 l2=self._l2(p, len(y_enc), weights), loss=loss, seed=seed, table=frame is not None)
         self._spec = spec
-        self.model_ = _model.build(spec, lambda: _params.optimizer(p), X, y_enc, frame, metrics=p["log_dir"] is not None,
-                                   half_squared_error=p["loss"] == "squared_error")
+        self.model_ = _model.build(spec, lambda: _params.optimizer(p), X, y_enc, frame,
+                                   metrics=p["log_dir"] is not None, half_squared_error=p["loss"] == "squared_error")
         self.n_layers_, self.n_outputs_ = len(spec.hidden) + 2, spec.output_units
         self.out_activation_ = _OUT_ACTIVATION[spec.head.activation]
         self.loss_curve_, self.history_, self.n_iter_, self.t_, self._epochs = [], {}, 0, 0, 0

@@ -25,7 +25,7 @@ from kerasact.training.fit import TrainResult, train
 
 # ModelSpec fields build_tabular_model takes; every other keyword goes to train.
 _BUILD = {"hidden", "activation", "dropout", "l2", "batch_norm", "optimizer", "learning_rate", "loss", "logits",
-          "metrics", "normalize_target", "seed", "steps_per_execution", "jit_compile", "mixed_precision"}
+          "metrics", "normalize_target", "seed", "steps_per_execution", "jit_compile", "mixed_precision", "dtype"}
 
 
 def train_table(data: Any, target: str, *, problem: str | None = None, categorical: Any = (), numeric: Any = (),

@@ -27,13 +27,17 @@ import pandas as pd
 
 from kerasact import _errors, tabular
 from kerasact.inputs import validate
-from kerasact.model import ModelSpec, load_model
+from kerasact.model import ModelSpec, build_from_spec, load_model
 from kerasact.problems import HEADS, infer_problem
+from kerasact.training import TrainResult, train, train_table
 from kerasact.tuning import hparams
 from kerasact.tuning.space import as_space
-from kerasact.tuning.trials import MINIMIZE, Job, pruner, work
+from kerasact.tuning.trials import DIED, MINIMIZE, Job, pruner, work
 
 WORKER_TIMEOUT_GRACE = 600  # seconds a worker may run past the deadline (its last trial) before it is killed
+# The spec fields a table model takes from `train_table` (the rest come from the table's schema).
+TABLE_OPTIONS = ("hidden", "activation", "dropout", "l2", "batch_norm", "optimizer", "learning_rate", "loss",
+                 "normalize_target", "dtype")
 _CONTROLLED = {"log_dir", "run_dir", "recipe", "hparams", "seed", "callbacks", "verbose", "target"}
 
 
@@ -59,6 +63,22 @@ class SearchResult:
     trials: pd.DataFrame
     study: optuna.Study
     study_dir: Path
+
+    def retrain(self, X: Any, y: Any = None, *, target: str | None = None, **train_options: Any) -> TrainResult:
+        """Train the best spec from scratch with the best trial's options and seed (a table's
+        preprocessing is rebuilt on its training rows, as in the search).
+
+        Example:
+            >>> again = result.retrain(ds.X, ds.y)  # doctest: +SKIP
+            >>> again.val_metrics["loss"] == result.best_metrics["loss"]  # doctest: +SKIP
+            True
+        """
+        options = {**self.best_train_options, **train_options, "seed": self.best_spec.seed}
+        if target is not None:
+            spec = self.best_spec.to_dict()
+            build = {k: v for k, v in spec.items() if k in TABLE_OPTIONS}
+            return train_table(X, target, problem=self.best_spec.problem, **build, **options)
+        return train(build_from_spec(self.best_spec), X, y, **options)
 
 
 def search(X: Any, y: Any = None, *, trials: int, space: Any = None, objective: str | None = None,
@@ -123,7 +143,6 @@ def _run(job: Job, name: str, workers: int) -> SearchResult:
     if current.user_attrs.get("objective", job.objective) != job.objective:
         raise ValueError(f"objective={job.objective!r}, but the study {name!r} in {str(job.study_dir)!r} searched "
                          f"{current.user_attrs['objective']!r}; use another name= or the same objective.")
-    current.set_user_attr("objective", job.objective)
     _fail_dead_trials(current)
     hparams.write_config(job.study_dir, job.space, _head_metric_names(job.problem))
     procs = _start_workers(job, workers)
@@ -174,7 +193,7 @@ def _fail_dead_trials(current: optuna.Study) -> None:
     for trial in current.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
         pid = trial.user_attrs.get("pid")
         if trial.user_attrs.get("host") == here and pid is not None and not _alive(pid):
-            optuna.Trial(current, trial._trial_id).set_user_attr("error", "its process died (the search was killed)")
+            optuna.Trial(current, trial._trial_id).set_user_attr("error", DIED)
             current.tell(trial.number, state=optuna.trial.TrialState.FAIL)
 
 

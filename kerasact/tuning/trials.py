@@ -21,6 +21,7 @@ import optuna
 
 from kerasact.model import ModelSpec, build_from_spec
 from kerasact.training import train, train_table
+from kerasact.tuning.hparams import hparam_value
 from kerasact.tuning.space import SPEC_OPTIONS, TRAIN_OPTIONS, Space
 
 MINIMIZE = {"loss", "mae", "rmse", "mse"}  # objectives where lower is better; the rest are scores
@@ -79,7 +80,7 @@ def work(job: Job, worker: int = 0) -> None:
     """Ask for and run trials until the study holds `job.trials` of them or the deadline passes."""
     current = study(job)
     while job.deadline is None or time.time() < job.deadline:
-        started = len(current.get_trials(deepcopy=False))
+        started = counted(current)
         if started >= job.trials:
             break
         # Seeded by (seed, worker, trials so far): the same seed gives the same sequence of trials.
@@ -92,8 +93,18 @@ def work(job: Job, worker: int = 0) -> None:
             current.tell(trial, state=optuna.trial.TrialState.FAIL)
             raise
         current.tell(trial, value, state=state)
+        if state == optuna.trial.TrialState.COMPLETE:  # the objective is a real metric: a resumed search must match it
+            current.set_user_attr("objective", job.objective)
         if job.verbose:
             print(line(current.get_trials(deepcopy=False)[trial.number]), flush=True)
+
+
+DIED = "its process died (the search was killed)"  # a trial that does not count against the budget
+
+
+def counted(current: optuna.Study) -> int:
+    """Trials that count against the budget: all but those a killed process left behind."""
+    return sum(t.user_attrs.get("error") != DIED for t in current.get_trials(deepcopy=False))
 
 
 def run(trial: optuna.Trial, job: Job) -> tuple[optuna.trial.TrialState, float | None]:
@@ -106,7 +117,8 @@ def run(trial: optuna.Trial, job: Job) -> tuple[optuna.trial.TrialState, float |
     build = {k: v for k, v in options.items() if k in SPEC_OPTIONS or k == "hidden"}
     run_options = {**job.train_options, **{k: v for k, v in options.items() if k in TRAIN_OPTIONS}}
     trial.set_user_attr("train_options", run_options)
-    hparams = dict(trial.params)  # only what this trial sampled: no width_3 when depth is 2
+    # Only what this trial sampled (no width_3 when depth is 2), as values HParams takes (None as text).
+    hparams = {k: hparam_value(v) for k, v in trial.params.items()}
     pruning = Pruning(trial, f"val_{job.objective}")
     started = time.perf_counter()
     try:

@@ -9,7 +9,11 @@ from __future__ import annotations
 import pickle
 import sys
 
-from kerasact.tuning.trials import work
+from kerasact._quiet import quiet_tensorflow
+
+quiet_tensorflow(False)  # before TensorFlow loads: a worker's start-up lines would interleave with the table
+
+from kerasact.tuning.trials import work  # noqa: E402
 
 
 def main(argv: list[str]) -> int:

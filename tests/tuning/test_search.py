@@ -1,0 +1,201 @@
+"""`kerasact.search`: trials on arrays and tables, the HParams tab read back with TensorBoard's
+own readers, failed trials, reproducibility, workers, and resuming a killed search."""
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import optuna
+import pytest
+from tensorboard.backend.event_processing import event_accumulator
+from tensorboard.plugins.hparams import plugin_data_pb2
+
+import kerasact
+from kerasact.tuning import search
+
+SMALL = {"depth": (1, 2), "width": (4, 16), "activation": ["relu", "tanh"],
+         "learning_rate": {"low": 1e-3, "high": 3e-2, "log": True}}
+
+
+@pytest.fixture(scope="module")
+def cancer():
+    ds = kerasact.data.load_dataset("breast_cancer")
+    return ds.X, ds.y
+
+
+@pytest.fixture(scope="module")
+def searched(cancer, tmp_path_factory):
+    X, y = cancer
+    return search(X, y, trials=3, space=SMALL, epochs=6, patience=3, log_dir=tmp_path_factory.mktemp("runs"),
+                  verbose=False)
+
+
+def _hparams_data(folder: Path) -> list[plugin_data_pb2.HParamsPluginData]:
+    acc = event_accumulator.EventAccumulator(str(folder), size_guidance={event_accumulator.TENSORS: 0})
+    acc.Reload()
+    try:
+        content = acc.PluginTagToContent("hparams")
+    except KeyError:
+        return []
+    return [plugin_data_pb2.HParamsPluginData.FromString(c) for c in content.values()]
+
+
+def test_a_search_returns_the_best_spec_model_and_a_table_of_trials(searched, cancer):
+    X, _ = cancer
+    assert len(searched.trials) == 3 and set(searched.trials["state"]) <= {"COMPLETE", "PRUNED"}
+    assert {"seconds", "rss_mb", "peak_rss_mb", "param_depth", "val_loss"} <= set(searched.trials.columns)
+    best = searched.trials.loc[searched.trials["value"].idxmin()]
+    assert searched.best_metrics["loss"] == pytest.approx(best["value"])
+    assert isinstance(searched.best_spec, kerasact.ModelSpec) and searched.best_spec.problem == "binary"
+    assert kerasact.ModelSpec.load(searched.study_dir / "best.toml") == searched.best_spec
+    assert kerasact.predict(searched.best_model, X[:3]).shape == (3, 1)
+    assert (searched.study_dir / "best.keras").exists()
+
+
+def test_the_hparams_tab_has_one_experiment_config_and_every_trial_with_its_active_hparams(searched):
+    folders = sorted({p.parent for p in searched.study_dir.rglob("events.out.tfevents.*")})
+    configs, sessions = [], {}
+    for folder in folders:
+        for data in _hparams_data(folder):
+            if data.HasField("experiment"):
+                configs.append(data.experiment)
+            if data.HasField("session_start_info"):
+                sessions[folder.name] = {k: v for k, v in data.session_start_info.hparams.items()}
+    assert len(configs) == 1  # TensorBoard takes the first config it finds, and expects one
+    metric_tags = [(m.name.group, m.name.tag) for m in configs[0].metric_infos]
+    assert metric_tags[:3] == [("validation", "epoch_loss"), ("validation", "epoch_accuracy"),
+                               ("validation", "epoch_auc")]
+    assert ("", "test/loss") in metric_tags
+    domains = {h.name for h in configs[0].hparam_infos}
+    assert {"depth", "width_1", "width_2", "activation_1", "activation_2", "learning_rate"} == domains
+    runs = dict(zip(searched.trials["run"], searched.trials["number"], strict=True))
+    assert set(sessions) == set(runs)  # every trial's run is in the table, under its telling name
+    for run, hparams in sessions.items():
+        trial = searched.study.trials[runs[run]]
+        assert set(trial.params) <= set(hparams)  # the run's own facts (seed, batch_size) besides
+        depth = trial.params["depth"]
+        assert {k for k in hparams if k.startswith(("width_", "activation_"))} == \
+            {f"{n}_{i}" for n in ("width", "activation") for i in range(1, depth + 1)}  # no width_2 at depth 1
+        assert run.startswith(f"trial-{trial.number:03d} depth={trial.params['depth']}")
+
+
+def test_the_best_spec_retrained_with_the_same_seed_reproduces_its_score(searched, cancer):
+    X, y = cancer
+    again = searched.retrain(X, y, verbose=0)
+    assert again.val_metrics["loss"] == pytest.approx(searched.best_metrics["loss"], rel=1e-5)
+
+
+def test_the_same_seed_gives_the_same_sequence_of_trials(cancer, tmp_path):
+    X, y = cancer
+    runs = [search(X[:120], y[:120], trials=2, space=SMALL, epochs=2, log_dir=tmp_path, name=f"s{i}",
+                   verbose=False) for i in range(2)]
+    assert [t.params for t in runs[0].study.trials] == [t.params for t in runs[1].study.trials]
+
+
+def test_none_in_choices_is_a_value_a_trial_can_take(cancer, tmp_path):
+    X, y = cancer
+    result = search(X[:120], y[:120], trials=1, space={"depth": 1, "class_weight": [None]}, epochs=2,
+                    log_dir=tmp_path, verbose=False)
+    assert list(result.trials["state"]) == ["COMPLETE"] and result.best_train_options["class_weight"] is None
+
+
+def test_a_failing_trial_is_recorded_with_its_reason_and_the_search_goes_on(cancer, tmp_path):
+    X, y = cancer
+    space = {**SMALL, "loss": ["binary_crossentropy", "mean_squared_error"]}  # mse does not pair with sigmoid
+    result = search(X[:150], y[:150], trials=5, space=space, epochs=2, log_dir=tmp_path, verbose=False)
+    failed = result.trials[result.trials["state"] == "FAIL"]
+    assert len(failed) >= 1 and (result.trials["state"] == "COMPLETE").any()
+    assert failed["error"].str.contains("does not pair with problem='binary'").all()
+    with pytest.raises(RuntimeError, match="no trial completed"):
+        search(X[:150], y[:150], trials=2, space={**SMALL, "loss": "mean_squared_error"}, epochs=2,
+               log_dir=tmp_path, name="all-fail", verbose=False)
+
+
+def test_a_table_is_searched_with_its_preprocessing_inside_the_model(tmp_path):
+    from palmerpenguins import load_penguins
+
+    frame = load_penguins().sample(160, random_state=0)
+    result = search(frame, target="species", trials=2, space=SMALL, epochs=3, log_dir=tmp_path, verbose=False)
+    assert result.best_spec.problem == "multiclass" and result.best_spec.n_classes == 3
+    assert kerasact.predict(result.best_model, frame.drop(columns="species").head(4)).shape == (4, 3)
+    again = result.retrain(frame, target="species", verbose=0)  # the preprocessing is rebuilt, as in the search
+    assert again.val_metrics["loss"] == pytest.approx(result.best_metrics["loss"], rel=1e-5)
+
+
+def test_bad_arguments_are_refused_before_any_trial(cancer, tmp_path):
+    X, y = cancer
+    for kwargs, match in [({"trials": 0}, r"trials=0"), ({"trials": 2, "seed": -1}, r"seed=-1"),
+                          ({"trials": 2, "run_dir": "x"}, r"run_dir='x' is not valid: expected no value"),
+                          ({"trials": 2, "space": {"dropot": (0.0, 0.5)}}, r"Did you mean 'dropout'")]:
+        with pytest.raises((ValueError, TypeError), match=match):
+            search(X, y, log_dir=tmp_path, **kwargs)
+    assert not list(tmp_path.rglob("trial-*"))
+
+
+# -- processes: workers and a killed search ----------------------------------------------
+SCRIPT = textwrap.dedent("""
+    import sys
+    import kerasact
+    ds = kerasact.data.load_dataset("breast_cancer")
+    space = {"depth": (1, 2), "width": (4, 16), "learning_rate": {"low": 1e-3, "high": 3e-2, "log": True}}
+    kerasact.search(ds.X, ds.y, trials=int(sys.argv[2]), space=space, epochs=int(sys.argv[3]), log_dir=sys.argv[1],
+                    workers=int(sys.argv[4]), verbose=False)
+""")
+
+
+def _study(log_dir: Path) -> optuna.Study:
+    storage = optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(
+        str(log_dir / "search" / "study.journal")))
+    return optuna.load_study(study_name="search", storage=storage)
+
+
+def _run(script: Path, *args: object, timeout: float = 240) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(script), *map(str, args)], capture_output=True, text=True,
+                          timeout=timeout, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+
+
+def test_two_workers_share_one_study(tmp_path):
+    script = tmp_path / "search.py"
+    script.write_text(SCRIPT)
+    done = _run(script, tmp_path, 4, 3, 2)
+    assert done.returncode == 0, done.stderr[-2000:]
+    trials = _study(tmp_path).trials
+    assert len(trials) == 4 and all(t.state == optuna.trial.TrialState.COMPLETE for t in trials)
+    assert len({t.user_attrs["pid"] for t in trials}) == 2
+
+
+def test_a_killed_search_resumes_with_its_finished_trials(tmp_path):
+    script = tmp_path / "search.py"
+    script.write_text(SCRIPT)
+    proc = subprocess.Popen([sys.executable, str(script), str(tmp_path), "4", "40", "1"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    try:
+        deadline = time.time() + 180
+        while time.time() < deadline:  # kill it while its second trial runs
+            journal = tmp_path / "search" / "study.journal"
+            if journal.exists() and len(_study(tmp_path).trials) >= 2:
+                break
+            time.sleep(0.5)
+        else:
+            pytest.fail("the search never started its second trial")
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    before = _study(tmp_path).trials
+    finished = [t for t in before if t.state.is_finished()]
+    assert len(finished) >= 1 and before[-1].state == optuna.trial.TrialState.RUNNING
+    done = _run(script, tmp_path, 4, 3, 1)
+    assert done.returncode == 0, done.stderr[-2000:]
+    after = _study(tmp_path).trials
+    for old in finished:  # kept as they were
+        assert after[old.number].params == old.params and after[old.number].value == old.value
+    died = [t for t in after if t.user_attrs.get("error", "").startswith("its process died")]
+    assert [t.number for t in died] == [before[-1].number] and died[0].state == optuna.trial.TrialState.FAIL
+    assert sum(t.state == optuna.trial.TrialState.COMPLETE for t in after) == 4  # the budget, the dead one aside
+    assert np.isfinite([t.value for t in after if t.value is not None]).all()
