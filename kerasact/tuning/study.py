@@ -11,11 +11,8 @@ the budget; a trial whose process died is marked failed.
 from __future__ import annotations
 
 import os
-import pickle
 import shutil
 import socket
-import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,10 +28,10 @@ from kerasact.model import ModelSpec, build_from_spec, load_model
 from kerasact.problems import HEADS, infer_problem
 from kerasact.training import TrainResult, train, train_table
 from kerasact.tuning import hparams
+from kerasact.tuning.processes import run_trials
 from kerasact.tuning.space import as_space
-from kerasact.tuning.trials import DIED, MINIMIZE, Job, pruner, work
+from kerasact.tuning.trials import DIED, MINIMIZE, Job, pruner
 
-WORKER_TIMEOUT_GRACE = 600  # seconds a worker may run past the deadline (its last trial) before it is killed
 # The spec fields a table model takes from `train_table` (the rest come from the table's schema).
 TABLE_OPTIONS = ("hidden", "activation", "dropout", "l2", "batch_norm", "optimizer", "learning_rate", "loss",
                  "normalize_target", "dtype")
@@ -145,11 +142,7 @@ def _run(job: Job, name: str, workers: int) -> SearchResult:
                          f"{current.user_attrs['objective']!r}; use another name= or the same objective.")
     _fail_dead_trials(current)
     hparams.write_config(job.study_dir, job.space, _head_metric_names(job.problem))
-    procs = _start_workers(job, workers)
-    try:
-        work(job, 0)
-    finally:
-        _wait(procs, job.deadline)
+    run_trials(job, workers)
     return _result(optuna.load_study(study_name=name, storage=job.storage), job)
 
 
@@ -205,26 +198,6 @@ def _alive(pid: int) -> bool:
     except PermissionError:  # someone else's process of that number: alive
         return True
     return True
-
-
-def _start_workers(job: Job, workers: int) -> list[subprocess.Popen]:
-    if workers == 1:
-        return []
-    path = job.study_dir / "job.pkl"
-    with open(path, "wb") as handle:  # the search's own data, read back only by its own workers
-        pickle.dump(job, handle)
-    command = [sys.executable, "-m", "kerasact.tuning.worker", str(path)]
-    return [subprocess.Popen([*command, str(index)]) for index in range(1, workers)]
-
-
-def _wait(procs: list[subprocess.Popen], deadline: float | None) -> None:
-    for proc in procs:
-        left = None if deadline is None else max(0.0, deadline - time.time()) + WORKER_TIMEOUT_GRACE
-        try:
-            proc.wait(timeout=left)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def _head_metric_names(problem: str) -> list[str]:

@@ -47,6 +47,7 @@ class Job:
     deadline: float | None      # time.time() after which no new trial starts
     train_options: dict[str, Any] = field(default_factory=dict)
     verbose: bool = True
+    trials_per_process: int | None = None  # a worker process's share before it is replaced
 
 
 class Pruning(keras.callbacks.Callback):
@@ -77,9 +78,10 @@ def pruner() -> optuna.pruners.BasePruner:
 
 
 def work(job: Job, worker: int = 0) -> None:
-    """Ask for and run trials until the study holds `job.trials` of them or the deadline passes."""
-    current = study(job)
-    while job.deadline is None or time.time() < job.deadline:
+    """Ask for and run trials until the study holds `job.trials` of them, this process has run its
+    share (`job.trials_per_process`), or the deadline passes."""
+    current, done = study(job), 0
+    while (job.deadline is None or time.time() < job.deadline) and done < (job.trials_per_process or job.trials):
         started = counted(current)
         if started >= job.trials:
             break
@@ -93,6 +95,7 @@ def work(job: Job, worker: int = 0) -> None:
             current.tell(trial, state=optuna.trial.TrialState.FAIL)
             raise
         current.tell(trial, value, state=state)
+        done += 1
         if state == optuna.trial.TrialState.COMPLETE:  # the objective is a real metric: a resumed search must match it
             current.set_user_attr("objective", job.objective)
         if job.verbose:

@@ -199,3 +199,15 @@ def test_a_killed_search_resumes_with_its_finished_trials(tmp_path):
     assert [t.number for t in died] == [before[-1].number] and died[0].state == optuna.trial.TrialState.FAIL
     assert sum(t.state == optuna.trial.TrialState.COMPLETE for t in after) == 4  # the budget, the dead one aside
     assert np.isfinite([t.value for t in after if t.value is not None]).all()
+
+
+def test_long_searches_run_in_worker_processes_replaced_as_they_finish(cancer, tmp_path, monkeypatch):
+    """Keras keeps memory per trained model (keras-team/keras#17458): processes are recycled."""
+    from kerasact.tuning import processes
+
+    monkeypatch.setattr(processes, "TRIALS_PER_PROCESS", 2)
+    X, y = cancer
+    result = search(X[:150], y[:150], trials=4, space=SMALL, epochs=2, log_dir=tmp_path, verbose=False)
+    pids = [t.user_attrs["pid"] for t in result.study.trials]
+    assert len(pids) == 4 and os.getpid() not in pids and len(set(pids)) == 2
+    assert pids[0] == pids[1] and pids[2] == pids[3]
