@@ -169,35 +169,39 @@ def test_two_workers_share_one_study(tmp_path):
     assert len({t.user_attrs["pid"] for t in trials}) == 2
 
 
-def test_a_killed_search_resumes_with_its_finished_trials(tmp_path):
+def test_a_killed_two_worker_search_resumes_with_its_finished_trials(tmp_path):
+    """SIGKILL to the whole search (its process group: the search and both workers), then again."""
     script = tmp_path / "search.py"
     script.write_text(SCRIPT)
-    proc = subprocess.Popen([sys.executable, str(script), str(tmp_path), "4", "40", "1"],
+    proc = subprocess.Popen([sys.executable, str(script), str(tmp_path), "5", "40", "2"], start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
     try:
         deadline = time.time() + 180
-        while time.time() < deadline:  # kill it while its second trial runs
+        while time.time() < deadline:  # kill it once a trial has finished and others run
             journal = tmp_path / "search" / "study.journal"
-            if journal.exists() and len(_study(tmp_path).trials) >= 2:
+            trials = _study(tmp_path).trials if journal.exists() else []
+            if any(t.state.is_finished() for t in trials) and any(not t.state.is_finished() for t in trials):
                 break
             time.sleep(0.5)
         else:
-            pytest.fail("the search never started its second trial")
+            pytest.fail("the search never had a finished and a running trial at once")
     finally:
-        proc.send_signal(signal.SIGKILL)
+        os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
+    time.sleep(1)  # the workers' exit is asynchronous to the group's kill
     before = _study(tmp_path).trials
     finished = [t for t in before if t.state.is_finished()]
-    assert len(finished) >= 1 and before[-1].state == optuna.trial.TrialState.RUNNING
-    done = _run(script, tmp_path, 4, 3, 1)
+    running = [t.number for t in before if not t.state.is_finished()]
+    assert finished and running
+    done = _run(script, tmp_path, 5, 3, 2)
     assert done.returncode == 0, done.stderr[-2000:]
     after = _study(tmp_path).trials
     for old in finished:  # kept as they were
         assert after[old.number].params == old.params and after[old.number].value == old.value
-    died = [t for t in after if t.user_attrs.get("error", "").startswith("its process died")]
-    assert [t.number for t in died] == [before[-1].number] and died[0].state == optuna.trial.TrialState.FAIL
-    assert sum(t.state == optuna.trial.TrialState.COMPLETE for t in after) == 4  # the budget, the dead one aside
+    died = [t.number for t in after if t.user_attrs.get("error", "").startswith("its process died")]
+    assert died == running and all(after[n].state == optuna.trial.TrialState.FAIL for n in died)
+    assert sum(t.state == optuna.trial.TrialState.COMPLETE for t in after) == 5  # the budget, the dead aside
     assert np.isfinite([t.value for t in after if t.value is not None]).all()
 
 
