@@ -18,7 +18,7 @@ from typing import Any
 
 import keras
 
-from kerasact import data, plots
+from kerasact import _errors, data, plots
 from kerasact.inputs import LABEL_FORMATS, check_split, class_sample_weights, validate
 from kerasact.model import layers as preprocessing
 from kerasact.runtime import pipeline
@@ -74,6 +74,7 @@ def train(
     hparams: Mapping[str, Any] | None = None,
     callbacks: Sequence[keras.callbacks.Callback] = (),
     verbose: int | str = "auto",
+    backup: bool = True,
 ) -> TrainResult:
     """Train a compiled model on `(X, y)` and evaluate it on a held-out test split.
 
@@ -104,6 +105,8 @@ def train(
         hparams: hyperparameters to show in TensorBoard's HParams dashboard.
         callbacks: extra Keras callbacks.
         verbose: `"auto"`, 0, 1 or 2 as in `model.fit`.
+        backup: keep `run_dir/backup/` after every epoch so a killed run resumes (False: a run
+            that is cheaper to redo than to back up, e.g. a search trial).
 
     Returns:
         A `TrainResult`.
@@ -123,6 +126,7 @@ def train(
     check_train_arguments(model, epochs=epochs, batch_size=batch_size, log_dir=log_dir, recipe=recipe, run_dir=run_dir,
                           val_size=val_size, test_size=test_size, seed=seed, patience=patience,
                           class_weight=class_weight, hparams=hparams, callbacks=callbacks, verbose=verbose)
+    _errors.check_bool("backup", backup)
     X, y = _rows.from_table(model, X, y, target)
     checked = validate(X, y, model=model, sample_weight=sample_weight, encode=True)
     rule = LABEL_FORMATS[checked.labels]
@@ -138,7 +142,7 @@ def train(
         # Normalization layers built unadapted learn their statistics from the training rows only.
         preprocessing.adapt_on_training_rows(model, parts.X_train, parts.y_train)
     run_dir = _run.run_dir_for(log_dir, recipe, run_dir)
-    backup = Backup(run_dir / "backup") if run_dir is not None else None
+    backup = Backup(run_dir / "backup") if run_dir is not None and backup else None
     first, finished = backup.restore(model) if backup else (0, False)
     started, history = time.perf_counter(), {}
     if not finished and first < epochs:
@@ -166,7 +170,8 @@ def train(
         rows = {"n_samples": {"train": len(parts.y_train), "validation": len(parts.y_val), "test": len(parts.y_test)}}
         _run.write_run(result, figures, hparams or {}, rows, batch_size=batch_size, seed=seed, seconds=seconds,
                        problem=checked.head.name)
-        backup.clear()  # the run is complete: model.keras and metrics.json replace the backup
+        if backup:
+            backup.clear()  # the run is complete: model.keras and metrics.json replace the backup
     return result
 
 

@@ -35,7 +35,7 @@ from kerasact.tuning.trials import DIED, MINIMIZE, Job, pruner
 # The spec fields a table model takes from `train_table` (the rest come from the table's schema).
 TABLE_OPTIONS = ("hidden", "activation", "dropout", "l2", "batch_norm", "optimizer", "learning_rate", "loss",
                  "normalize_target", "dtype")
-_CONTROLLED = {"log_dir", "run_dir", "recipe", "hparams", "seed", "callbacks", "verbose", "target"}
+_CONTROLLED = {"log_dir", "run_dir", "recipe", "hparams", "seed", "callbacks", "verbose", "target", "backup"}
 
 
 @dataclass

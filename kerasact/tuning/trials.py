@@ -128,7 +128,9 @@ def run(trial: optuna.Trial, job: Job) -> tuple[optuna.trial.TrialState, float |
         spec = ModelSpec(job.problem, job.input_dim, **job.counts, normalize=job.target is None, seed=job.seed,
                          **build)
         trial.set_user_attr("spec", spec.to_dict())
-        common = dict(seed=job.seed, run_dir=job.study_dir / name, hparams=hparams, callbacks=[pruning], verbose=0)
+        # No per-epoch backup: a trial killed mid-way is failed and the budget runs another (~25 ms an epoch saved).
+        common = dict(seed=job.seed, run_dir=job.study_dir / name, hparams=hparams, callbacks=[pruning], verbose=0,
+                      backup=False)
         if job.target is not None:  # a table: its preprocessing is adapted on the training rows
             result = train_table(job.X, job.target, problem=job.problem, **build, **common, **run_options)
         else:
