@@ -26,7 +26,7 @@ VERBOSE = ("auto", 0, 1, 2)  # model.fit's values
 
 def check_train_arguments(model: Any, *, epochs: Any, batch_size: Any, log_dir: Any, recipe: Any, run_dir: Any,
                           val_size: Any, test_size: Any, seed: Any, patience: Any, class_weight: Any,
-                          hparams: Any, callbacks: Any, verbose: Any) -> None:
+                          hparams: Any, callbacks: Any, verbose: Any, backup: Any = True) -> None:
     """Refuse any bad argument of `train` before it starts (X, y and sample_weight are `validate`'s).
 
     Example:
@@ -39,12 +39,13 @@ def check_train_arguments(model: Any, *, epochs: Any, batch_size: Any, log_dir: 
     require_compiled(model)
     check_run_arguments(epochs=epochs, batch_size=batch_size, log_dir=log_dir, recipe=recipe, run_dir=run_dir,
                         val_size=val_size, test_size=test_size, seed=seed, patience=patience,
-                        class_weight=class_weight, hparams=hparams, callbacks=callbacks, verbose=verbose)
+                        class_weight=class_weight, hparams=hparams, callbacks=callbacks, verbose=verbose,
+                        backup=backup)
 
 
 def check_run_arguments(*, epochs: Any, batch_size: Any, log_dir: Any, recipe: Any, run_dir: Any, val_size: Any,
                         test_size: Any, seed: Any, patience: Any, class_weight: Any, hparams: Any, callbacks: Any,
-                        verbose: Any) -> None:
+                        verbose: Any, backup: Any = True) -> None:
     """`train`'s arguments other than the model and the data (what `train_table` checks before building).
 
     Example:
@@ -53,6 +54,7 @@ def check_run_arguments(*, epochs: Any, batch_size: Any, log_dir: Any, recipe: A
     """
     _errors.check_int("epochs", epochs, minimum=1)
     _errors.check_int("batch_size", batch_size, minimum=1)
+    _errors.check_bool("backup", backup)
     _errors.check_path("log_dir", log_dir, none=True)
     _errors.check_path("run_dir", run_dir, none=True)
     if not isinstance(recipe, str) or not recipe or os.sep in recipe or recipe in (".", ".."):

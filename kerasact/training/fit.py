@@ -18,7 +18,7 @@ from typing import Any
 
 import keras
 
-from kerasact import _errors, data, plots
+from kerasact import data, plots
 from kerasact.inputs import LABEL_FORMATS, check_split, class_sample_weights, validate
 from kerasact.model import layers as preprocessing
 from kerasact.runtime import pipeline
@@ -125,8 +125,8 @@ def train(
     """
     check_train_arguments(model, epochs=epochs, batch_size=batch_size, log_dir=log_dir, recipe=recipe, run_dir=run_dir,
                           val_size=val_size, test_size=test_size, seed=seed, patience=patience,
-                          class_weight=class_weight, hparams=hparams, callbacks=callbacks, verbose=verbose)
-    _errors.check_bool("backup", backup)
+                          class_weight=class_weight, hparams=hparams, callbacks=callbacks, verbose=verbose,
+                          backup=backup)
     X, y = _rows.from_table(model, X, y, target)
     checked = validate(X, y, model=model, sample_weight=sample_weight, encode=True)
     rule = LABEL_FORMATS[checked.labels]
