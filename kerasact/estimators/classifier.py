@@ -112,6 +112,9 @@ class MLPClassifier(ClassifierMixin, MultiOutputMixin, BaseMLP):
         Example:
             >>> clf.partial_fit(X_batch, y_batch, classes=[0, 1, 2])  # doctest: +SKIP
         """
+        if self.class_weight == "balanced":  # as scikit-learn's SGDClassifier: a batch's class mix is not the data's
+            raise ValueError("class_weight='balanced' is not supported for partial_fit: each call sees one batch. "
+                             "Pass a dict, e.g. dict(zip(classes, compute_class_weight('balanced', ...))).")
         return self._fit(X, y, sample_weight, incremental=True, classes=classes)
 
     def _loss_name(self, loss: str | None) -> str | None:
@@ -152,8 +155,8 @@ class MLPClassifier(ClassifierMixin, MultiOutputMixin, BaseMLP):
             return problem, len(known), np.eye(len(known))[codes]
         return problem, len(known), codes.astype(np.float64 if problem == "binary" else np.int64)
 
-    def _sample_weights(self, sample_weight: Any, X: np.ndarray, y: np.ndarray) -> np.ndarray | None:
-        weights = super()._sample_weights(sample_weight, X, y)
+    def _sample_weights(self, sample_weight: Any, n: int, y: np.ndarray) -> np.ndarray | None:
+        weights = super()._sample_weights(sample_weight, n, y)
         if self.class_weight is None:
             return weights
         per_class = compute_sample_weight(_params.checked(self, _params.CLASSIFIER_ONLY)["class_weight"], y)

@@ -137,6 +137,8 @@ def test_partial_fit_continues_and_needs_the_classes_first(binary):
     assert not hasattr(MLPClassifier(solver="lbfgs"), "partial_fit")  # as in scikit-learn
     with pytest.raises(ValueError, match="partial_fit does not support early_stopping=True"):
         MLPClassifier(early_stopping=True).partial_fit(X, y, classes=[0, 1])
+    with pytest.raises(ValueError, match="class_weight='balanced' is not supported for partial_fit"):
+        MLPClassifier(class_weight="balanced").partial_fit(X, y, classes=[0, 1])
 
 
 @quiet
