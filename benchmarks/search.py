@@ -43,17 +43,19 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import datetime
 import json
 import math
 import os
-import platform
+import sys
 import tempfile
 import time
 import warnings
 from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # run as a script, as bench.py is
+import workloads  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 DATASETS = ("breast_cancer", "digits")
@@ -299,28 +301,13 @@ def _row(r: dict) -> str:
             f"{r['pruned']} / {r['failed']} | {_params(r)} |")
 
 
-def machine() -> dict:
-    import keras
-    import optuna
-    import sklearn
-    import tensorflow as tf
-
-    cpuinfo = Path("/proc/cpuinfo").read_text().splitlines() if Path("/proc/cpuinfo").exists() else []
-    cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")),
-               platform.processor())
-    return {"date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"), "cpu": cpu, "cores": os.cpu_count(),
-            "python": platform.python_version(), "tensorflow": tf.__version__, "keras": keras.__version__,
-            "scikit-learn": sklearn.__version__, "optuna": optuna.__version__, "numpy": np.__version__,
-            "load_average_start": os.getloadavg()[0]}
-
-
 def report(info: dict, found: list[dict]) -> str:
     rows = found[0]["rows"] if found else {}
     grid_space = next((r["space"] for r in found if r["contender"].startswith("scikit-learn grid")), None)
     lines = [
         f"Run {info['date']} on {info['cpu']} ({info['cores']} cores); Python {info['python']}, TensorFlow "
         f"{info['tensorflow']}, Keras {info['keras']}, scikit-learn {info['scikit-learn']}, Optuna {info['optuna']}, "
-        f"numpy {info['numpy']}. Load average {info['load_average_start']:.1f} at start, "
+        f"numpy {info['numpy']}. Load average {info['load_average_start'][0]:.1f} at start, "
         f"{info['load_average_end']:.1f} at end; total {info['total_seconds']:.0f} s (split check and warm-up "
         f"{info['warm_up_seconds']:.1f} s, not timed).",
         "",
@@ -362,7 +349,7 @@ def main() -> None:
     started = time.perf_counter()
     trials = args.trials or (QUICK["trials"] if args.quick else TRIALS)
     epochs = args.epochs or (QUICK["epochs"] if args.quick else EPOCHS)
-    info = machine()
+    info = workloads.machine(optional=("optuna",))
     found, warm = run(trials, epochs, args.contenders)
     info.update({"trials": trials, "epochs": epochs, "quick": args.quick, "warm_up_seconds": warm,
                  "load_average_end": os.getloadavg()[0], "total_seconds": time.perf_counter() - started})

@@ -29,16 +29,18 @@ Usage:
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import os
-import platform
 import statistics
+import sys
 import time
 import warnings
 from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # run as a script, as bench.py is
+import workloads  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 SOLVERS = ("adam", "lbfgs")
@@ -159,26 +161,13 @@ def _row(r: dict) -> str:
             f"({min(r['n_iter'])}-{max(r['n_iter'])}) | {r['convergence_warnings']}/{r['folds']} |")
 
 
-def machine() -> dict:
-    import keras
-    import sklearn
-    import tensorflow as tf
-
-    cpuinfo = Path("/proc/cpuinfo").read_text().splitlines() if Path("/proc/cpuinfo").exists() else []
-    cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")),
-               platform.processor())
-    return {"date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"), "cpu": cpu, "cores": os.cpu_count(),
-            "python": platform.python_version(), "tensorflow": tf.__version__, "keras": keras.__version__,
-            "scikit-learn": sklearn.__version__, "numpy": np.__version__, "load_average_start": os.getloadavg()[0]}
-
-
 def report(info: dict, found: list[dict]) -> str:
     settings = ", ".join(f"{k}={v!r}" for k, v in info["settings"].items())
     timed = f"best of {info['repeats']} round-robin runs, median in brackets" if info["repeats"] > 1 else "one run"
     lines = [
         f"Run {info['date']} on {info['cpu']} ({info['cores']} cores); Python {info['python']}, TensorFlow "
         f"{info['tensorflow']}, Keras {info['keras']}, scikit-learn {info['scikit-learn']}, numpy {info['numpy']}. "
-        f"Load average {info['load_average_start']:.1f} at start, {info['load_average_end']:.1f} at end; "
+        f"Load average {info['load_average_start'][0]:.1f} at start, {info['load_average_end']:.1f} at end; "
         f"total {info['total_seconds']:.0f} s (kerasact warm-up {info['warm_up_seconds']:.1f} s, not timed).",
         "",
         f"`make_pipeline(StandardScaler(), MLPClassifier(solver=..., {settings}))`, "
@@ -216,7 +205,7 @@ def main() -> None:
         contenders.pop(BASES[1])
     solvers = tuple(args.solvers)
     repeats = max(1, args.repeats or (1 if args.quick else REPEATS))
-    info = machine()
+    info = workloads.machine(optional=())
     info["warm_up_seconds"] = warm_up(solvers)
     found = run(solvers, folds, settings, repeats, contenders)
     info.update({"settings": settings, "folds": folds, "repeats": repeats, "quick": args.quick,

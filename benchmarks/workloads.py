@@ -42,7 +42,10 @@ def teacher_data(w: Workload, n_test: int, seed: int = 0) -> tuple:
     return X[:w.n], y[:w.n], X[w.n:], y[w.n:]
 
 
-def machine() -> dict:
+def machine(optional: tuple[str, ...] = ("torch",)) -> dict:
+    """The machine and library versions for a results header (`optional`: packages that may be absent)."""
+    import importlib
+
     import keras
     import sklearn
     import tensorflow as tf
@@ -56,10 +59,9 @@ def machine() -> dict:
             "native_bfloat16": execution.native_bfloat16(), "python": platform.python_version(),
             "tensorflow": tf.__version__, "keras": keras.__version__, "scikit-learn": sklearn.__version__,
             "numpy": np.__version__, "load_average_start": os.getloadavg()}
-    try:
-        import torch
-
-        info["torch"] = torch.__version__
-    except ImportError:
-        info["torch"] = None
+    for name in optional:
+        try:
+            info[name] = importlib.import_module(name).__version__
+        except ImportError:
+            info[name] = None
     return info
