@@ -38,7 +38,9 @@ def _domain(dim: Any) -> hp.Domain | None:
     if dim.kind == "float":
         return hp.RealInterval(float(dim.low), float(dim.high))
     values = [hparam_value(v) for v in (dim.choices if dim.kind == "choice" else (dim.value,))]
-    if len({type(v) for v in values}) > 1:  # one type per domain: mixed choices are shown as text
+    if all(type(v) in (int, float) for v in values) and len({type(v) for v in values}) > 1:
+        values = [float(v) for v in values]  # 0 and 0.2: one float domain, as the trials log them
+    if len({type(v) for v in values}) > 1:  # one type per domain: other mixed choices are shown as text
         values = [str(v) for v in values]
     return hp.Discrete(values)
 
@@ -54,14 +56,16 @@ def hparams(space: Space) -> list[hp.HParam]:
     return out
 
 
-def metrics(head_metrics: Sequence[str]) -> list[hp.Metric]:
-    """Validation loss and metrics (Keras's per-epoch tags), then the test metrics (`train`'s)."""
+def metrics(head_metrics: Sequence[str], extra: Sequence[str] = ()) -> list[hp.Metric]:
+    """Validation loss and metrics (Keras's per-epoch tags), then the test metrics (`train`'s),
+    with `extra` (scikit-learn's scores, such as r2, which `train` writes for the test split)."""
     names = ["loss", *head_metrics]
     return ([hp.Metric(f"epoch_{m}", group="validation", display_name=f"validation {m}") for m in names]
-            + [hp.Metric(f"test/{m}", display_name=f"test {m}") for m in names])
+            + [hp.Metric(f"test/{m}", display_name=f"test {m}") for m in [*names, *extra]])
 
 
-def write_config(study_dir: str | os.PathLike, space: Space, head_metrics: Sequence[str]) -> Path:
+def write_config(study_dir: str | os.PathLike, space: Space, head_metrics: Sequence[str],
+                 extra: Sequence[str] = ()) -> Path:
     """Write (or replace) the study's experiment config; returns its folder.
 
     Example:
@@ -71,7 +75,7 @@ def write_config(study_dir: str | os.PathLike, space: Space, head_metrics: Seque
     staging = Path(tempfile.mkdtemp(dir=study_dir, prefix=".experiment-"))
     writer = tf.summary.create_file_writer(str(staging))
     with writer.as_default():
-        hp.hparams_config(hparams=hparams(space), metrics=metrics(head_metrics))
+        hp.hparams_config(hparams=hparams(space), metrics=metrics(head_metrics, extra))
     writer.close()
     old = None
     if target.exists():

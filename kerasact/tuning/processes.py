@@ -62,6 +62,7 @@ def run_trials(job: Job, workers: int) -> None:
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
+        path.unlink(missing_ok=True)  # a copy of the data: not left behind
 
 
 def _budget_left(job: Job) -> bool:

@@ -71,7 +71,7 @@ class Dim:
 
 def _dim(name: str, value: Any) -> Dim:
     if name not in NAMES:
-        raise ValueError(f"search space: unknown name {name!r}. Valid names: {_errors.listed(NAMES, name)}."
+        raise ValueError(f"search space: unknown name {name!r}. Valid names: {_errors.listed(sorted(NAMES), name)}."
                          + _errors.did_you_mean(name, NAMES))
     if isinstance(value, Mapping):
         unknown = sorted(set(value) - {"low", "high", "log"})
@@ -172,7 +172,7 @@ class Space:
         searched = data.pop("search", None)
         if searched is None:
             return cls(data)
-        fixed = {k: v for k, v in data.items() if k not in ("problem", "input_dim", "n_classes", "n_outputs")}
+        fixed = {k: v for k, v in data.items() if k not in _DERIVED}  # the spec's data-given fields and layers
         return cls({**fixed, **searched})
 
 

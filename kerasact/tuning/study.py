@@ -27,15 +27,15 @@ from kerasact.inputs import validate
 from kerasact.model import ModelSpec, build_from_spec, load_model
 from kerasact.problems import HEADS, infer_problem
 from kerasact.training import TrainResult, train, train_table
-from kerasact.tuning import hparams
+from kerasact.tuning import checks, hparams
+from kerasact.tuning.checks import MINIMIZE
 from kerasact.tuning.processes import run_trials
 from kerasact.tuning.space import as_space
-from kerasact.tuning.trials import DIED, MINIMIZE, Job, pruner
+from kerasact.tuning.trials import DIED, Job, pruner
 
 # The spec fields a table model takes from `train_table` (the rest come from the table's schema).
 TABLE_OPTIONS = ("hidden", "activation", "dropout", "l2", "batch_norm", "optimizer", "learning_rate", "loss",
                  "normalize_target", "dtype")
-_CONTROLLED = {"log_dir", "run_dir", "recipe", "hparams", "seed", "callbacks", "verbose", "target", "backup"}
 
 
 @dataclass
@@ -45,7 +45,8 @@ class SearchResult:
     Attributes:
         best_spec: the best trial's `ModelSpec` (`best_spec.save("best.toml")` to keep it).
         best_model: its trained model.
-        best_metrics: its validation metrics (`test_metrics` for the held-out test split).
+        best_metrics: its validation metrics (`test_metrics` for the held-out test split);
+            `data_loss` is the loss without the L2 penalty, what objective `"loss"` compares.
         best_train_options: the `train` options it ran with (`batch_size`, `class_weight`, ...).
         trials: one row per trial: number, state, value, seconds, memory, params, metrics, error.
         study: the Optuna study.
@@ -90,7 +91,8 @@ def search(X: Any, y: Any = None, *, trials: int, space: Any = None, objective: 
         trials: the trial budget of the study (finished trials of a resumed study count).
         space: None (the problem's default, `kerasact.tuning.default_space`), a dict or `Space`,
             or a TOML file (its `[search]` table).
-        objective: a validation metric: `"loss"` (the default, minimised), or a score such as
+        objective: a validation metric: `"loss"` (the default, minimised: the loss without the L2
+            penalty, so trials with different penalties compare fairly), or a score such as
             `"accuracy"`, `"roc_auc"`, `"r2"` (maximised).
         log_dir: parent folder of the study folder `log_dir/name`.
         seed: seeds the sampler, the split and every trial's weights.
@@ -111,16 +113,11 @@ def search(X: Any, y: Any = None, *, trials: int, space: Any = None, objective: 
         >>> result = search(ds.X, ds.y, trials=20, epochs=50, log_dir="runs")  # doctest: +SKIP
         >>> result.best_spec.hidden  # doctest: +SKIP
     """
-    _errors.check_int("trials", trials, minimum=1)
-    _errors.check_int("workers", workers, minimum=1, maximum=os.cpu_count() or 1)
-    _errors.check_number("timeout", timeout, minimum=0, open_low=True, none=True)
-    _errors.check_int("seed", seed, minimum=0)
-    _errors.check_path("log_dir", log_dir)
-    if not isinstance(name, str) or not name.strip() or os.sep in name:
-        raise _errors.invalid("name", name, "a folder name for the study (no path separator)")
-    for key in train_options.keys() & _CONTROLLED:
-        raise _errors.invalid(key, train_options[key], "no value: the search sets it for every trial",
-                              "drop it (seed= and log_dir= are search's own arguments)")
+    checks.check_arguments(trials=trials, workers=workers, timeout=timeout, seed=seed, log_dir=log_dir, name=name,
+                           verbose=verbose, y=y, target=target)
+    checks.check_train_options(train_options)
+    if storage is not None and not isinstance(storage, str):
+        raise _errors.invalid("storage", storage, "None, a database URL or a journal file path", kind=TypeError)
     job = _job(X, y, target, trials=trials, space=space, objective=objective or "loss", seed=seed,
                study_dir=Path(log_dir) / name, name=name, storage=storage, timeout=timeout, verbose=verbose,
                train_options=train_options)
@@ -140,8 +137,13 @@ def _run(job: Job, name: str, workers: int) -> SearchResult:
     if current.user_attrs.get("objective", job.objective) != job.objective:
         raise ValueError(f"objective={job.objective!r}, but the study {name!r} in {str(job.study_dir)!r} searched "
                          f"{current.user_attrs['objective']!r}; use another name= or the same objective.")
+    if current.user_attrs.get("fingerprint", job.fingerprint) != job.fingerprint:
+        raise ValueError(f"the study {name!r} in {str(job.study_dir)!r} searched other data or train options; "
+                         "a resumed search needs the same ones: use another name= for this search.")
+    current.set_user_attr("fingerprint", job.fingerprint)
     _fail_dead_trials(current)
-    hparams.write_config(job.study_dir, job.space, _head_metric_names(job.problem))
+    hparams.write_config(job.study_dir, job.space, _head_metric_names(job.problem),
+                         checks.EXTRA_METRICS[job.problem])
     run_trials(job, workers)
     return _result(optuna.load_study(study_name=name, storage=job.storage), job)
 
@@ -161,21 +163,32 @@ def _job(X: Any, y: Any, target: str | None, **kw: Any) -> Job:
         found = infer_problem(checked.y)
         problem, input_dim = found.problem, checked.X.shape[1]
         counts = {"n_classes": found.n_classes, "n_outputs": found.n_outputs}
+    objective = kw["objective"]
+    checks.check_objective(objective, problem)
     space = as_space(space_arg, problem)
+    if space_arg is None:  # the default space leaves to the user what the user already chose
+        space.dims = {k: v for k, v in space.dims.items() if k not in kw["train_options"]}
+    clash = sorted(set(space.dims) & set(kw["train_options"]))
+    if clash:
+        raise ValueError(f"search: {clash} are both in space= and passed to every trial; give each once.")
+    checks.check_space(space, problem, counts, input_dim)
     deadline = None if timeout is None else time.time() + float(timeout)
     return Job(X=X, y=y, target=target, problem=problem, counts=counts, input_dim=input_dim, space=space,
-               objective=kw["objective"], trials=kw["trials"], seed=kw["seed"], study_dir=kw["study_dir"],
+               objective=objective, trials=kw["trials"], seed=kw["seed"], study_dir=kw["study_dir"],
                study_name=kw["name"], storage=kw["storage"], deadline=deadline,
-               train_options=kw["train_options"], verbose=kw["verbose"])
+               train_options=kw["train_options"], verbose=kw["verbose"],
+               fingerprint=checks.fingerprint(X, y, objective, kw["train_options"]))
 
 
 def _storage(storage: str | None, study_dir: Path) -> Any:
     """Optuna's storage: a database URL as given, else a journal file (file-locked, so worker
     processes on one machine, or machines sharing the file system, can share it)."""
-    if storage is not None and not isinstance(storage, str):
-        raise _errors.invalid("storage", storage, "None, a database URL or a journal file path", kind=TypeError)
     if storage is not None and "://" in storage:
-        return storage
+        try:
+            return optuna.storages.get_storage(storage)
+        except Exception as err:  # a missing driver, a bad URL or path, a database that refuses
+            raise ValueError(f"storage={storage!r} cannot be opened: {type(err).__name__}: "
+                             f"{str(err).splitlines()[0][:120]}") from None
     path = Path(storage) if storage is not None else study_dir / "study.journal"
     return optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(path)))
 
@@ -223,7 +236,7 @@ def _result(current: optuna.Study, job: Job) -> SearchResult:
     return SearchResult(best_spec=spec, best_model=load_model(job.study_dir / "best.keras"),
                         best_metrics=dict(best.user_attrs["val_metrics"]),
                         test_metrics=dict(best.user_attrs["test_metrics"]),
-                        best_train_options=dict(best.user_attrs.get("train_options", {})),
+                        best_train_options={**job.train_options, **best.user_attrs.get("train_options", {})},
                         trials=table, study=current, study_dir=job.study_dir)
 
 

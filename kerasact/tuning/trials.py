@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import keras
+import numpy as np
 import optuna
 
 from kerasact.model import ModelSpec, build_from_spec
@@ -24,7 +25,8 @@ from kerasact.training import train, train_table
 from kerasact.tuning.hparams import hparam_value
 from kerasact.tuning.space import SPEC_OPTIONS, TRAIN_OPTIONS, Space
 
-MINIMIZE = {"loss", "mae", "rmse", "mse"}  # objectives where lower is better; the rest are scores
+# The per-epoch Keras log the pruner watches for an objective ("loss": val_loss less the L2 penalty).
+PRUNE_ON = {"roc_auc": "val_auc"}
 
 
 @dataclass
@@ -47,20 +49,24 @@ class Job:
     deadline: float | None      # time.time() after which no new trial starts
     train_options: dict[str, Any] = field(default_factory=dict)
     verbose: bool = True
+    fingerprint: str = ""
     trials_per_process: int | None = None  # a worker process's share before it is replaced
 
 
 class Pruning(keras.callbacks.Callback):
     """Reports the validation objective each epoch; stops the run when Optuna's pruner says so."""
 
-    def __init__(self, trial: optuna.Trial, monitor: str) -> None:
+    def __init__(self, trial: optuna.Trial, objective: str) -> None:
         super().__init__()
-        self.trial, self.monitor, self.pruned = trial, monitor, False
+        self.trial, self.objective, self.pruned = trial, objective, False
+        self.monitor = PRUNE_ON.get(objective, f"val_{objective}")
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         value = (logs or {}).get(self.monitor)
-        if value is None:
+        if value is None:  # no per-epoch Keras log of this objective (r2): nothing to prune on
             return
+        if self.objective == "loss":  # Keras's val_loss includes the L2 penalty: compare the data loss
+            value = float(value) - float(sum(float(x) for x in self.model.losses))
         self.trial.report(float(value), epoch)
         if self.trial.should_prune():
             self.pruned = True
@@ -85,8 +91,10 @@ def work(job: Job, worker: int = 0) -> None:
         started = counted(current)
         if started >= job.trials:
             break
-        # Seeded by (seed, worker, trials so far): the same seed gives the same sequence of trials.
-        current.sampler = optuna.samplers.TPESampler(seed=job.seed + 10_000 * worker + started,
+        # Seeded by (seed, worker, trials so far): the same seed gives the same sequence of trials,
+        # and other seeds other sequences (not shifted copies of it).
+        state = int(np.random.SeedSequence([job.seed, worker, started]).generate_state(1)[0])
+        current.sampler = optuna.samplers.TPESampler(seed=state,
                                                      n_startup_trials=min(10, max(3, job.trials // 3)))
         trial = current.ask()
         try:
@@ -118,15 +126,16 @@ def run(trial: optuna.Trial, job: Job) -> tuple[optuna.trial.TrialState, float |
     name = trial_name(trial.number, options)
     trial.set_user_attr("run", name)
     build = {k: v for k, v in options.items() if k in SPEC_OPTIONS or k == "hidden"}
-    run_options = {**job.train_options, **{k: v for k, v in options.items() if k in TRAIN_OPTIONS}}
-    trial.set_user_attr("train_options", run_options)
+    sampled = {k: v for k, v in options.items() if k in TRAIN_OPTIONS}
+    run_options = {**job.train_options, **sampled}
+    trial.set_user_attr("train_options", sampled)  # the rest are the search's own train options
     # Only what this trial sampled (no width_3 when depth is 2), as values HParams takes (None as text).
     hparams = {k: hparam_value(v) for k, v in trial.params.items()}
-    pruning = Pruning(trial, f"val_{job.objective}")
+    pruning = Pruning(trial, job.objective)
     started = time.perf_counter()
     try:
-        spec = ModelSpec(job.problem, job.input_dim, **job.counts, normalize=job.target is None, seed=job.seed,
-                         **build)
+        spec = ModelSpec(job.problem, job.input_dim, **job.counts, seed=job.seed,
+                         **{"normalize": job.target is None, **build})  # arrays are standardised unless the space says
         trial.set_user_attr("spec", spec.to_dict())
         # No per-epoch backup: a trial killed mid-way is failed and the budget runs another (~25 ms an epoch saved).
         common = dict(seed=job.seed, run_dir=job.study_dir / name, hparams=hparams, callbacks=[pruning], verbose=0,
@@ -144,15 +153,20 @@ def run(trial: optuna.Trial, job: Job) -> tuple[optuna.trial.TrialState, float |
         trial.set_user_attr("seconds", round(time.perf_counter() - started, 3))
         trial.set_user_attr("rss_mb", _memory_mb("VmRSS"))
         trial.set_user_attr("peak_rss_mb", _memory_mb("VmHWM"))
-    trial.set_user_attr("val_metrics", result.val_metrics)
+    val_metrics = {**result.val_metrics, "data_loss": _data_loss(result)}
+    trial.set_user_attr("val_metrics", val_metrics)
     trial.set_user_attr("test_metrics", result.metrics)
     trial.set_user_attr("epochs", result.epochs_run)
     if pruning.pruned:
         return optuna.trial.TrialState.PRUNED, None
-    if job.objective not in result.val_metrics:
-        raise ValueError(f"objective={job.objective!r} is not a validation metric of this problem; valid options: "
-                         f"{sorted(result.val_metrics)}.")
-    return optuna.trial.TrialState.COMPLETE, float(result.val_metrics[job.objective])
+    return optuna.trial.TrialState.COMPLETE, float(val_metrics["data_loss" if job.objective == "loss" else
+                                                               job.objective])
+
+
+def _data_loss(result: Any) -> float:
+    """The validation loss without the L2 penalty (Keras's `loss` adds `model.losses`)."""
+    penalty = float(sum(float(x) for x in result.model.losses))
+    return float(result.val_metrics["loss"]) - penalty
 
 
 def trial_name(number: int, options: dict[str, Any]) -> str:

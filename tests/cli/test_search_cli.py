@@ -96,9 +96,19 @@ def test_a_glob_is_read_as_one_table_and_names_the_study_after_its_folder(tmp_pa
         _search.read_data(pattern)
 
 
-def test_a_search_where_no_trial_completes_is_exit_status_1_and_one_line(tmp_path):
+def test_a_bad_value_in_the_space_is_exit_status_2_before_any_trial(tmp_path):
     _table(n=20).to_csv(tmp_path / "tiny.csv", index=False)
     (tmp_path / "space.toml").write_text('[search]\nactivation = ["nonesuch"]\n')
+    status, out, err = _main("search", str(tmp_path / "tiny.csv"), "--target", "label", "--trials", "1",
+                             "--epochs", "1", "--space", str(tmp_path / "space.toml"), "--log-dir", str(tmp_path))
+    assert status == 2 and "FAIL" not in out and not list(tmp_path.rglob("trial-*"))
+    assert len(err.strip().splitlines()) == 1 and "Unknown activation 'nonesuch'" in err, err
+
+
+def test_a_search_where_no_trial_completes_is_exit_status_1_and_one_line(tmp_path):
+    _table(n=20).to_csv(tmp_path / "tiny.csv", index=False)
+    # Each value is valid alone; together (softmax over one unit) every trial fails.
+    (tmp_path / "space.toml").write_text('[search]\ndepth = 1\nwidth = 1\nactivation = "softmax"\n')
     status, out, err = _main("search", str(tmp_path / "tiny.csv"), "--target", "label", "--trials", "1",
                              "--epochs", "1", "--space", str(tmp_path / "space.toml"), "--log-dir", str(tmp_path))
     assert status == 1 and "FAIL" in out.splitlines()[-1]

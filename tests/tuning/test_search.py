@@ -50,7 +50,10 @@ def test_a_search_returns_the_best_spec_model_and_a_table_of_trials(searched, ca
     assert len(searched.trials) == 3 and set(searched.trials["state"]) <= {"COMPLETE", "PRUNED"}
     assert {"seconds", "rss_mb", "peak_rss_mb", "param_depth", "val_loss"} <= set(searched.trials.columns)
     best = searched.trials.loc[searched.trials["value"].idxmin()]
-    assert searched.best_metrics["loss"] == pytest.approx(best["value"])
+    # Objective "loss" is the validation loss without the L2 penalty: trials with other penalties compare fairly.
+    assert searched.best_metrics["data_loss"] == pytest.approx(best["value"])
+    assert searched.best_metrics["data_loss"] <= searched.best_metrics["loss"]
+    assert set(searched.best_metrics) >= {"loss", "accuracy", "auc", "roc_auc"}  # checks.EXTRA_METRICS' roc_auc
     assert isinstance(searched.best_spec, kerasact.ModelSpec) and searched.best_spec.problem == "binary"
     assert kerasact.ModelSpec.load(searched.study_dir / "best.toml") == searched.best_spec
     assert kerasact.predict(searched.best_model, X[:3]).shape == (3, 1)
@@ -97,6 +100,14 @@ def test_the_same_seed_gives_the_same_sequence_of_trials(cancer, tmp_path):
     assert [t.params for t in runs[0].study.trials] == [t.params for t in runs[1].study.trials]
 
 
+def test_a_resumed_study_must_be_the_same_search_and_the_default_space_leaves_your_options(cancer, tmp_path):
+    X, y = cancer
+    first = search(X[:120], y[:120], trials=1, epochs=2, batch_size=16, log_dir=tmp_path, verbose=False)
+    assert first.best_train_options["batch_size"] == 16 and "param_batch_size" not in first.trials
+    with pytest.raises(ValueError, match="searched other data or train options"):
+        search(X[120:240], y[120:240], trials=2, epochs=2, batch_size=16, log_dir=tmp_path, verbose=False)
+
+
 def test_none_in_choices_is_a_value_a_trial_can_take(cancer, tmp_path):
     X, y = cancer
     result = search(X[:120], y[:120], trials=1, space={"depth": 1, "class_weight": [None]}, epochs=2,
@@ -106,13 +117,14 @@ def test_none_in_choices_is_a_value_a_trial_can_take(cancer, tmp_path):
 
 def test_a_failing_trial_is_recorded_with_its_reason_and_the_search_goes_on(cancer, tmp_path):
     X, y = cancer
-    space = {**SMALL, "loss": ["binary_crossentropy", "mean_squared_error"]}  # mse does not pair with sigmoid
+    # Each value is valid alone (checked before the search), but softmax over one unit is refused.
+    space = {"depth": 1, "width": 1, "activation": ["softmax", "relu"]}
     result = search(X[:150], y[:150], trials=5, space=space, epochs=2, log_dir=tmp_path, verbose=False)
     failed = result.trials[result.trials["state"] == "FAIL"]
     assert len(failed) >= 1 and (result.trials["state"] == "COMPLETE").any()
-    assert failed["error"].str.contains("does not pair with problem='binary'").all()
+    assert failed["error"].str.contains("softmax over 1 unit").all()
     with pytest.raises(RuntimeError, match="no trial completed"):
-        search(X[:150], y[:150], trials=2, space={**SMALL, "loss": "mean_squared_error"}, epochs=2,
+        search(X[:150], y[:150], trials=2, space={**space, "activation": "softmax"}, epochs=2,
                log_dir=tmp_path, name="all-fail", verbose=False)
 
 
@@ -131,7 +143,17 @@ def test_bad_arguments_are_refused_before_any_trial(cancer, tmp_path):
     X, y = cancer
     for kwargs, match in [({"trials": 0}, r"trials=0"), ({"trials": 2, "seed": -1}, r"seed=-1"),
                           ({"trials": 2, "run_dir": "x"}, r"run_dir='x' is not valid: expected no value"),
-                          ({"trials": 2, "space": {"dropot": (0.0, 0.5)}}, r"Did you mean 'dropout'")]:
+                          ({"trials": 2, "space": {"dropot": (0.0, 0.5)}}, r"Did you mean 'dropout'"),
+                          ({"trials": 2, "objective": "acuracy"}, r"objective='acuracy'.*Did you mean 'accuracy'"),
+                          ({"trials": 2, "epoch": 3}, r"epoch=3 is not valid: expected a train option"),
+                          ({"trials": 2, "val_size": 2.0}, r"val_size=2.0"),
+                          ({"trials": 2, "space": {"activation": ["relu", "tahn"]}}, r"Unknown activation 'tahn'"),
+                          ({"trials": 2, "space": {"width": (0, 10)}}, r"search space width=0"),
+                          ({"trials": 2, "space": {"depth": [1.5, 2]}}, r"search space depth=1.5"),
+                          ({"trials": 2, "space": {"optimizer": ["adamm"]}}, r"Unknown optimizer='adamm'"),
+                          ({"trials": 2, "space": {"batch_size": [32]}, "batch_size": 64}, r"both in space="),
+                          ({"trials": 2, "name": ".."}, r"name='..'"),
+                          ({"trials": 2, "storage": "sqlite:////no/such/dir/x.db"}, r"storage=.*cannot be opened")]:
         with pytest.raises((ValueError, TypeError), match=match):
             search(X, y, log_dir=tmp_path, **kwargs)
     assert not list(tmp_path.rglob("trial-*"))
@@ -173,7 +195,7 @@ def test_a_killed_two_worker_search_resumes_with_its_finished_trials(tmp_path):
     """SIGKILL to the whole search (its process group: the search and both workers), then again."""
     script = tmp_path / "search.py"
     script.write_text(SCRIPT)
-    proc = subprocess.Popen([sys.executable, str(script), str(tmp_path), "5", "40", "2"], start_new_session=True,
+    proc = subprocess.Popen([sys.executable, str(script), str(tmp_path), "5", "20", "2"], start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
     try:
@@ -194,7 +216,7 @@ def test_a_killed_two_worker_search_resumes_with_its_finished_trials(tmp_path):
     finished = [t for t in before if t.state.is_finished()]
     running = [t.number for t in before if not t.state.is_finished()]
     assert finished and running
-    done = _run(script, tmp_path, 5, 3, 2)
+    done = _run(script, tmp_path, 5, 20, 2)  # the same command again
     assert done.returncode == 0, done.stderr[-2000:]
     after = _study(tmp_path).trials
     for old in finished:  # kept as they were
