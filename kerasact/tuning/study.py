@@ -44,7 +44,8 @@ class SearchResult:
 
     Attributes:
         best_spec: the best trial's `ModelSpec` (`best_spec.save("best.toml")` to keep it).
-        best_model: its trained model.
+        best_model: its trained model (None when another machine sharing the storage ran it:
+            its run folder, named in `trials`, is there; or `retrain` here).
         best_metrics: its validation metrics (`test_metrics` for the held-out test split);
             `data_loss` is the loss without the L2 penalty, what objective `"loss"` compares.
         best_train_options: the `train` options it ran with (`batch_size`, `class_weight`, ...).
@@ -54,7 +55,7 @@ class SearchResult:
     """
 
     best_spec: ModelSpec
-    best_model: keras.Model
+    best_model: keras.Model | None
     best_metrics: dict[str, float]
     test_metrics: dict[str, float]
     best_train_options: dict[str, Any]
@@ -232,8 +233,11 @@ def _result(current: optuna.Study, job: Job) -> SearchResult:
     with open(job.study_dir / "best.toml", "a", encoding="utf-8") as handle:
         handle.write(f"# best trial {best.number} ({job.objective} = {best.value:.6g}); train options: "
                      f"{best.user_attrs.get('train_options', {})}\n")
-    shutil.copyfile(run_dir / "model.keras", job.study_dir / "best.keras")
-    return SearchResult(best_spec=spec, best_model=load_model(job.study_dir / "best.keras"),
+    model = None
+    if (run_dir / "model.keras").exists():  # with a database shared by machines it may have run on another
+        shutil.copyfile(run_dir / "model.keras", job.study_dir / "best.keras")
+        model = load_model(job.study_dir / "best.keras")
+    return SearchResult(best_spec=spec, best_model=model,
                         best_metrics=dict(best.user_attrs["val_metrics"]),
                         test_metrics=dict(best.user_attrs["test_metrics"]),
                         best_train_options={**job.train_options, **best.user_attrs.get("train_options", {})},
