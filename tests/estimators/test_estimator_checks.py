@@ -8,7 +8,6 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from kerasact.sklearn import MLPClassifier, MLPRegressor
 
 
-@parametrize_with_checks([MLPClassifier(), MLPRegressor()], expected_failed_checks=lambda estimator: {},
-                         xfail_strict=True)
+@parametrize_with_checks([MLPClassifier(), MLPRegressor()])  # no expected_failed_checks: every check must pass
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
