@@ -197,9 +197,14 @@ def _storage(storage: str | None, study_dir: Path) -> Any:
 def _fail_dead_trials(current: optuna.Study) -> None:
     """Trials left running by a process of this machine that no longer exists (a killed search)."""
     here = socket.gethostname()
+    # A trial killed between Optuna's ask and its first attribute has no pid: it is dead when every
+    # worker that ever ran on the study was on this machine and none is alive.
+    workers = [k.split(" ")[1:] for k in current.user_attrs if k.startswith("worker ")]
+    none_alive = bool(workers) and all(host == here and not _alive(int(pid)) for host, pid in workers)
     for trial in current.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
         pid = trial.user_attrs.get("pid")
-        if trial.user_attrs.get("host") == here and pid is not None and not _alive(pid):
+        mine = trial.user_attrs.get("host") == here and pid is not None and not _alive(pid)
+        if mine or (pid is None and none_alive):
             optuna.Trial(current, trial._trial_id).set_user_attr("error", DIED)
             current.tell(trial.number, state=optuna.trial.TrialState.FAIL)
 

@@ -87,6 +87,7 @@ def work(job: Job, worker: int = 0) -> None:
     """Ask for and run trials until the study holds `job.trials` of them, this process has run its
     share (`job.trials_per_process`), or the deadline passes."""
     current, done = study(job), 0
+    current.set_user_attr(f"worker {socket.gethostname()} {os.getpid()}", time.time())  # see study._fail_dead_trials
     while (job.deadline is None or time.time() < job.deadline) and done < (job.trials_per_process or job.trials):
         started = counted(current)
         if started >= job.trials:

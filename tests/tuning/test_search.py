@@ -239,3 +239,23 @@ def test_long_searches_run_in_worker_processes_replaced_as_they_finish(cancer, t
     pids = [t.user_attrs["pid"] for t in result.study.trials]
     assert len(pids) == 4 and os.getpid() not in pids and len(set(pids)) == 2
     assert pids[0] == pids[1] and pids[2] == pids[3]
+
+
+def test_a_trial_killed_before_its_first_attribute_is_marked_dead(tmp_path):
+    """Killed between Optuna's ask and the trial's pid: dead when no worker of the study is alive."""
+    import socket
+
+    from kerasact.tuning import study as study_module
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    storage = optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(tmp_path / "j.journal")))
+    current = optuna.create_study(study_name="s", storage=storage)
+    current.set_user_attr(f"worker {socket.gethostname()} {int(dead.stdout)}", 0.0)
+    current.ask()  # no pid recorded
+    study_module._fail_dead_trials(current)
+    trial = current.trials[0]
+    assert trial.state == optuna.trial.TrialState.FAIL and trial.user_attrs["error"].startswith("its process died")
+    current.set_user_attr(f"worker {socket.gethostname()} {os.getpid()}", 0.0)  # a live worker: left running
+    current.ask()
+    study_module._fail_dead_trials(current)
+    assert current.trials[1].state == optuna.trial.TrialState.RUNNING
