@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,9 @@ import pandas as pd
 import kerasact
 from kerasact import tabular
 from kerasact.cli import _baselines, recipe
+from kerasact.cli._launch import JOINED
 from kerasact.problems import head_of
+from kerasact.runtime import distribute
 
 MODEL_FILE, RUN_FILE = "model.keras", "metrics.json"  # what a run directory holds, by train's names
 
@@ -49,16 +52,32 @@ def _run_name(data: str) -> str:
 
 def train(args: argparse.Namespace) -> int:
     """`kerasact train`: schema, head, training, test metrics beside the baselines, the run directory."""
+    strategy, cluster = _cluster(args)  # first: TensorFlow fixes its cluster when it starts
     model_options = {"hidden": args.hidden} if args.hidden is not None else {}
     result = kerasact.train_table(
         args.data, args.target, problem=args.problem, categorical=args.categorical,
         numeric=args.numeric, drop=args.drop, epochs=args.epochs, seed=args.seed, log_dir=args.log_dir,
-        recipe=_run_name(args.data), callbacks=[_ShowHead()], **model_options)
+        recipe=_run_name(args.data), callbacks=[_ShowHead()], batch_size=args.batch_size, run_dir=args.run_dir,
+        strategy=strategy, **model_options)
+    if not cluster.is_chief:
+        print(f"kerasact: {cluster.name} finished; the chief wrote the run directory.", flush=True)
+        return 0
     print(_baselines.table(result, args.seed))
     print(f"\nrun directory: {result.run_dir}",
           f"predict with:  kerasact predict {result.run_dir / MODEL_FILE} DATA",
           f"inspect it:    {recipe.tensorboard_command(args.log_dir)}", sep="\n", flush=True)
     return 0
+
+
+def _cluster(args: argparse.Namespace) -> tuple[Any, Any]:
+    """The multi-worker strategy of `TF_CONFIG` (None without one) and the cluster it spans."""
+    if distribute.read_tf_config() is None:
+        return None, distribute.cluster_of(None)
+    strategy = distribute.multi_worker_strategy(join_timeout=args.join_timeout)
+    cluster = distribute.cluster_of(strategy)
+    where = cluster.addresses[cluster.index] if cluster.addresses else "one task"
+    print(f"{JOINED} as {cluster.name} of {cluster.workers} ({where})", file=sys.stderr, flush=True)
+    return strategy, cluster
 
 
 def _model_file(path: str) -> Path:

@@ -77,9 +77,22 @@ def _train(args: argparse.Namespace) -> int:
     training rows and scored on the same test rows. Writes <log-dir>/<data file name>/<run>/
     with model.keras, metrics.json, plots and TensorBoard logs.
     """
+    if args.workers > 1:
+        return _launch_workers(args)
     from kerasact.cli import _tables
 
     return _tables.train(args)
+
+
+def _launch_workers(args: argparse.Namespace) -> int:
+    import os
+
+    from kerasact.cli import _launch
+
+    if os.environ.get("TF_CONFIG", "").strip():
+        raise ValueError("--workers starts a local cluster, but TF_CONFIG is set: this process is already one task "
+                         "of a cluster. Drop --workers (or unset TF_CONFIG).")
+    return _launch.launch(args.argv, args.workers, args.join_timeout)
 
 
 def _search(args: argparse.Namespace) -> int:
@@ -132,6 +145,31 @@ def _train_arguments(p: argparse.ArgumentParser) -> None:
     for flag, what in (("categorical", "treat as categories"), ("numeric", "treat as numbers"), ("drop", "leave out")):
         p.add_argument(f"--{flag}", type=_names, default=[], metavar="A,B",
                        help=f"columns to {what}, overriding the schema rules")
+    p.add_argument("--batch-size", type=int, default=32, metavar="N",
+                   help="rows per step; with several workers, over all of them together (default 32)")
+    p.add_argument("--run-dir", metavar="DIR",
+                   help="this run directory instead of a fresh one under --log-dir; a run stopped before it "
+                        "finished resumes from its last completed epoch")
+    p.add_argument("--workers", type=_positive(int), default=1, metavar="N",
+                   help="train on N local worker processes (tf.distribute MultiWorkerMirroredStrategy on free "
+                        "127.0.0.1 ports); on a cluster, run the command on every node with TF_CONFIG instead")
+    p.add_argument("--join-timeout", type=_positive(float), default=120.0, metavar="S",
+                   help="seconds for every worker of the cluster to start (default 120)")
+
+
+def _positive(kind: type) -> Callable[[str], Any]:
+    """An argparse type: a number of `kind` above 0."""
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {'an int' if kind is int else 'a number'}") from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"{text!r} must be above 0")
+        return value
+
+    parse.__name__ = kind.__name__
+    return parse
 
 
 def _search_arguments(p: argparse.ArgumentParser) -> None:
@@ -173,7 +211,8 @@ _RUN = "runs/penguins/<run>"
 _COMMANDS: dict[str, Command] = {
     "train": Command(_train, _train_arguments, (
         "kerasact train penguins.csv --target species",
-        "kerasact train houses.csv --target price --hidden 64,32 --categorical zip --drop id --epochs 200")),
+        "kerasact train houses.csv --target price --hidden 64,32 --categorical zip --drop id --epochs 200",
+        "kerasact train penguins.csv --target species --workers 2 --batch-size 64 --run-dir runs/penguins/2w")),
     "search": Command(_search, _search_arguments, (
         "kerasact search penguins.csv --target species --trials 20 --epochs 50",
         "kerasact search houses.csv --target price --trials 40 --workers 2 --objective r2 --space space.toml")),
@@ -224,7 +263,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         >>> main(["heads"])  # doctest: +SKIP
     """
     p = parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = p.parse_args(argv)
+    args.argv = argv  # `train --workers N` runs the same command line in each worker
     recipe.quiet_tensorflow(args.verbose)  # before a subcommand imports TensorFlow
     if args.command is None:
         p.print_help()

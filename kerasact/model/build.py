@@ -14,7 +14,7 @@ from kerasact.diagnose.linting import warn
 from kerasact.model import layers as preprocessing
 from kerasact.model import optimizers
 from kerasact.model.spec import HiddenLayer, ModelSpec
-from kerasact.runtime import execution
+from kerasact.runtime import distribute, execution
 
 # Initializers an activation needs to behave as designed; everything else uses Keras's
 # default (Glorot uniform). SELU only self-normalises with LeCun-normal weights.
@@ -152,6 +152,8 @@ def build_from_spec(spec: ModelSpec, *, normalize: Any = None, normalize_target:
     Example:
         >>> build_from_spec(ModelSpec.load("model.toml"))  # doctest: +SKIP
     """
+    distribute.check_strategy(strategy)
+    distribute.prepare(strategy)  # under several workers: the keras#20585 fixes, so model.fit works
     scope = strategy.scope() if strategy is not None else contextlib.nullcontext()
     with scope:
         layers: list[keras.layers.Layer] = [keras.Input(shape=(spec.input_dim,), dtype=spec.dtype)]

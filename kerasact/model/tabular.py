@@ -11,6 +11,7 @@ rows given here: pass the training rows only (`kerasact.tabular.train_table` doe
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import keras
@@ -20,6 +21,7 @@ from kerasact.diagnose.linting import warn
 from kerasact.model import layers as preprocessing
 from kerasact.model.build import body_layers, compile_spec
 from kerasact.model.spec import ModelSpec
+from kerasact.runtime import distribute
 from kerasact.tabular import (
     FEATURES_LAYER,
     MISSING,
@@ -53,7 +55,8 @@ def _categorical_features(name: str, x: Any, values: np.ndarray) -> list[Any]:
 
 def build_tabular_model(data: Any, y: Any = None, *, target: str | None = None, problem: str | None = None,
                         n_classes: int | None = None, n_outputs: int | None = None,
-                        categorical: Any = (), numeric: Any = (), drop: Any = (), **options: Any) -> keras.Model:
+                        categorical: Any = (), numeric: Any = (), drop: Any = (), strategy: Any = None,
+                        **options: Any) -> keras.Model:
     """Build and compile a model on raw table rows, its preprocessing adapted on `data`.
 
     Args:
@@ -66,6 +69,7 @@ def build_tabular_model(data: Any, y: Any = None, *, target: str | None = None, 
         categorical: columns to treat as categories (overrides the schema rules).
         numeric: columns to treat as numbers.
         drop: columns to leave out.
+        strategy: a `tf.distribute.Strategy`; the model is built and compiled in its scope.
         **options: any `ModelSpec` field (`hidden`, `activation`, `dropout`, `optimizer`, ...).
 
     Returns:
@@ -85,6 +89,17 @@ def build_tabular_model(data: Any, y: Any = None, *, target: str | None = None, 
         n_classes, n_outputs = counts["n_classes"], counts["n_outputs"]
     schema = infer_schema(frame, categorical=categorical, numeric=numeric, drop=drop)
     spec = ModelSpec(problem, len(schema.features), n_classes=n_classes, n_outputs=n_outputs, **options)
+    distribute.check_strategy(strategy)
+    distribute.prepare(strategy)  # under several workers: the keras#20585 fixes, so model.fit works
+    with strategy.scope() if strategy is not None else contextlib.nullcontext():
+        model = _build(frame, y, schema, spec)
+    setattr(model, SCHEMA_ATTRIBUTE, schema)
+    warn(model)
+    return model
+
+
+def _build(frame: Any, y: Any, schema: Any, spec: ModelSpec) -> keras.Model:
+    """The compiled Functional model: an input per column, its preprocessing, the body and the head."""
     raw = to_inputs(frame, schema)
     inputs, features, names = {}, [], layer_names(schema)  # Keras refuses '/' and more in input names
     for column in schema.features:
@@ -102,7 +117,5 @@ def build_tabular_model(data: Any, y: Any = None, *, target: str | None = None, 
         x = layer(x)
     model = keras.Model(inputs, x, name=f"kerasact_{spec.head.name}_table")
     compile_spec(model, spec)
-    setattr(model, SCHEMA_ATTRIBUTE, schema)
-    warn(model)
     return model
 

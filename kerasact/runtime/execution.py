@@ -154,8 +154,18 @@ def settings(model: keras.Model, requested: Any = AUTO, *, batch_size: int = DEF
 
 
 def _has_strategy(model: keras.Model) -> bool:
-    own = getattr(model, "distribute_strategy", None)
-    return tf.distribute.has_strategy() or (own is not None and own is not tf.distribute.get_strategy())
+    return tf.distribute.has_strategy() or strategy_of(model) is not None
+
+
+def strategy_of(model: keras.Model) -> tf.distribute.Strategy | None:
+    """The `tf.distribute` strategy `model` was built in, or None (TensorFlow's default strategy).
+
+    Example:
+        >>> strategy_of(build_model("binary", 4)) is None
+        True
+    """
+    own = getattr(model, "_distribute_strategy", None)  # Keras sets it only when built in a strategy's scope
+    return own if own is not None and own is not tf.distribute.get_strategy() else None
 
 
 def set_precision(model: keras.Model, mixed: bool) -> None:

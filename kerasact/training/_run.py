@@ -92,7 +92,7 @@ def write_run(result: Any, figures: Mapping[str, Any], hparams: Mapping[str, Any
     for name, fig in figures.items():
         plots.save_png(fig, run_dir / f"{name}.png")
     hp = {"batch_size": batch_size, "seed": seed, "optimizer": type(result.model.optimizer).__name__,
-          "learning_rate": float(result.model.optimizer.learning_rate), **hparams}
+          "learning_rate": float(keras.ops.convert_to_numpy(result.model.optimizer.learning_rate)), **hparams}
     tblog.log_run_summary(run_dir, hp, result.metrics, figures)
     save_model(result.model, run_dir / "model.keras")
     runs.write_json(run_dir / "metrics.json", {

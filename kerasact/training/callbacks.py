@@ -49,15 +49,28 @@ class Backup(keras.callbacks.Callback):
     two resumes the wrong epoch; here every epoch's weights get a new file, and state.json,
     replaced atomically, names the one to use. state.json also records the shapes of what it
     saved, so a backup from another model is refused in words before anything is loaded.
+
+    With `keep=2` the epoch before the last stays restorable too: a worker of a multi-worker
+    run killed while saving epoch k leaves k-1, and every worker resumes from the newest
+    epoch all of them have (`available`).
     """
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, keep: int = 1) -> None:
         super().__init__()
-        self.directory, self.epoch, self.history = Path(directory), 0, {}
+        self.directory, self.epoch, self.history, self.keep = Path(directory), 0, {}, keep
         self.state = self.directory / "state.json"
 
-    def restore(self, model: keras.Model) -> tuple[int, bool]:
-        """Load the last committed epoch into `model`; return (epochs done, training finished).
+    def available(self) -> dict[int, bool]:
+        """The epochs this backup can restore, each with whether training had finished there."""
+        if not self.state.is_file():
+            return {}
+        state = self._read_state()
+        return {state["epoch"]: state["finished"]} | (
+            {state["previous"]["epoch"]: False} if "previous" in state else {})
+
+    def restore(self, model: keras.Model, epoch: int | None = None) -> tuple[int, bool]:
+        """Load the last committed epoch (or `epoch`, one `available`) into `model`; return
+        (epochs done, training finished).
 
         Raises:
             ValueError: state.json is damaged, or the backup was written by a different model;
@@ -66,9 +79,13 @@ class Backup(keras.callbacks.Callback):
         if not self.state.is_file():
             return 0, False
         state = self._read_state()
+        if epoch is not None and epoch != state["epoch"]:  # the previous epoch: its files, the history up to it
+            history = {k: v[:epoch] for k, v in state["history"].items()}
+            state = {**state, **state["previous"], "finished": False, "history": history}
         self._check_same_model(state, model, optimizer=False)  # before any work on the model
         if not model.optimizer.built:  # load_weights restores Adam's moments into built slots only
-            model.optimizer.build(model.trainable_variables)
+            with model.distribute_strategy.scope():  # a distributed model's slots are mirrored too
+                model.optimizer.build(model.trainable_variables)
         self._check_same_model(state, model, optimizer=True)
         variables = [*model.weights, *model.optimizer.variables]
         before = [np.array(v) for v in variables]
@@ -92,7 +109,7 @@ class Backup(keras.callbacks.Callback):
         if not isinstance(state, dict):
             raise self._refusal("corrupt", f"a JSON {type(state).__name__}, not an object")
         for key, (kind, valid, words) in _STATE.items():
-            if key in state or key != "model":  # "model" is absent from backups written before it
+            if key in state or key not in _OPTIONAL:
                 value = state.get(key)
                 wrong_type = not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool)
                 if wrong_type or not valid(value):
@@ -137,12 +154,18 @@ class Backup(keras.callbacks.Callback):
         with open(self.directory / name, "rb") as f:
             os.fsync(f.fileno())
         shapes = _fingerprint(self.model)
-        runs.write_json(self.state, {"epoch": self.epoch, "weights": name, "finished": finished,
-                                     "rng": [np.asarray(v).tolist() for v in rng_state(self.model)],
-                                     "history": self.history,
-                                     "model": {k: shapes[k] for k in ("weights", "optimizer")}})
+        state = {"epoch": self.epoch, "weights": name, "finished": finished,
+                 "rng": [np.asarray(v).tolist() for v in rng_state(self.model)], "history": self.history,
+                 "model": {k: shapes[k] for k in ("weights", "optimizer")}}
+        last = json.loads(self.state.read_text(encoding="utf-8")) if self.keep > 1 and self.state.is_file() else None
+        if last is not None and last["epoch"] < self.epoch:
+            state["previous"] = {k: last[k] for k in ("epoch", "weights", "rng")}
+        elif last is not None and "previous" in last:  # the final commit of the same epoch keeps the one before
+            state["previous"] = last["previous"]
+        runs.write_json(self.state, state)
+        kept = {name, state.get("previous", {}).get("weights")}
         for old in self.directory.glob("*.weights.h5"):
-            if old.name != name:
+            if old.name not in kept:
                 old.unlink(missing_ok=True)
 
     def clear(self) -> None:
@@ -169,7 +192,11 @@ _STATE = {
     "history": (dict, _numbers, "{name: [numbers]}"),
     "model": (dict, lambda shapes: set(shapes) <= {"weights", "optimizer"}
               and all(isinstance(v, list) and _shapes(v) for v in shapes.values()), "{kind: [shapes]}"),
+    "previous": (dict, lambda p: isinstance(p.get("epoch"), int) and isinstance(p.get("weights"), str)
+                 and Path(p["weights"]).name == p["weights"] and isinstance(p.get("rng"), list),
+                 "{epoch, weights, rng}"),
 }
+_OPTIONAL = ("model", "previous")  # absent from backups written before them / with keep=1
 _WHAT = {"weights": "weight", "optimizer": "optimizer variable", "rng": "dropout seed state"}
 _FIX = "pass a fresh run_dir, or delete its backup/ folder to start over."
 _REFUSALS = {  # why a backup is refused: one row per reason, so each reads the same way

@@ -12,7 +12,7 @@ import tensorflow as tf
 
 from kerasact.inputs import LABEL_FORMATS
 from kerasact.problems import ModelHead
-from kerasact.runtime import outputs
+from kerasact.runtime import outputs, pipeline
 
 
 def evaluate(model: keras.Model, X: np.ndarray, y: np.ndarray, *, batch_size: int, info: ModelHead,
@@ -32,6 +32,8 @@ def evaluate(model: keras.Model, X: np.ndarray, y: np.ndarray, *, batch_size: in
     """
     # A table model's string columns go in as tf.string tensors (Keras refuses numpy strings).
     inputs = {k: tf.constant(v) for k, v in X.items()} if isinstance(X, Mapping) else X
-    logs = model.evaluate(inputs, y, batch_size=batch_size, verbose=0, return_dict=True)
+    sharded = pipeline.held_out(model, X, y, batch_size=batch_size)  # under a strategy: split by hand
+    logs = (model.evaluate(sharded[0], steps=sharded[1], verbose=0, return_dict=True) if sharded is not None
+            else model.evaluate(inputs, y, batch_size=batch_size, verbose=0, return_dict=True))
     extra, figures = LABEL_FORMATS[info.labels].score(y, outputs(model, X, info), codec)
     return {k: float(v) for k, v in logs.items()} | extra, figures

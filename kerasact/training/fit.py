@@ -21,10 +21,9 @@ import keras
 from kerasact import data, plots
 from kerasact.inputs import LABEL_FORMATS, check_split, class_sample_weights, validate
 from kerasact.model import layers as preprocessing
-from kerasact.runtime import pipeline
-from kerasact.training import _rows, _run
+from kerasact.runtime import distribute, pipeline
+from kerasact.training import _cluster, _rows, _run
 from kerasact.training._arguments import check_rows, check_train_arguments
-from kerasact.training.callbacks import Backup
 from kerasact.training.evaluation import evaluate
 
 
@@ -75,6 +74,7 @@ def train(
     callbacks: Sequence[keras.callbacks.Callback] = (),
     verbose: int | str = "auto",
     backup: bool = True,
+    strategy: Any = None,
 ) -> TrainResult:
     """Train a compiled model on `(X, y)` and evaluate it on a held-out test split.
 
@@ -107,6 +107,10 @@ def train(
         verbose: `"auto"`, 0, 1 or 2 as in `model.fit`.
         backup: keep `run_dir/backup/` after every epoch so a killed run resumes (False: a run
             that is cheaper to redo than to back up, e.g. a search trial).
+        strategy: the `tf.distribute` strategy the model was built in (None: the model's own).
+            Under one, `batch_size` is the global batch, split evenly over the replicas; on
+            several workers only the chief writes the run directory (see the README's
+            "Multi-worker training").
 
     Returns:
         A `TrainResult`.
@@ -115,6 +119,8 @@ def train(
         ValueError, TypeError: a bad argument, named with the fix (at most 300 characters),
             raised before any work or disk write.
         FloatingPointError: the loss became NaN/inf; the model holds the last good epoch.
+        kerasact.runtime.distribute.ClusterError: the workers disagree (versions, data,
+            arguments) or one of them was lost mid-run (each keeps its last completed epoch).
 
     Example:
         >>> ds = kerasact.data.load_dataset("breast_cancer")
@@ -127,6 +133,9 @@ def train(
                           val_size=val_size, test_size=test_size, seed=seed, patience=patience,
                           class_weight=class_weight, hparams=hparams, callbacks=callbacks, verbose=verbose,
                           backup=backup)
+    strategy = distribute.strategy_for(model, strategy)
+    cluster = distribute.prepare(strategy)
+    distribute.check_global_batch(batch_size, cluster)
     X, y = _rows.from_table(model, X, y, target)
     checked = validate(X, y, model=model, sample_weight=sample_weight, encode=True)
     rule = LABEL_FORMATS[checked.labels]
@@ -141,22 +150,34 @@ def train(
     if not isinstance(parts.X_train, Mapping):  # a table model's preprocessing was adapted when built
         # Normalization layers built unadapted learn their statistics from the training rows only.
         preprocessing.adapt_on_training_rows(model, parts.X_train, parts.y_train)
-    run_dir = _run.run_dir_for(log_dir, recipe, run_dir)
-    backup = Backup(run_dir / "backup") if run_dir is not None and backup else None
-    first, finished = backup.restore(model) if backup else (0, False)
+    job = _cluster.job(model, checked.X, checked.y, epochs=epochs, batch_size=batch_size, seed=seed, val_size=val_size,
+                       test_size=test_size, patience=patience, class_weight=class_weight, backup=backup)
+    where = _cluster.place(model, strategy, cluster, log_dir=log_dir, recipe=recipe, run_dir=run_dir, backup=backup,
+                           job=job)
+    run_dir, backup, first, finished = where.run_dir, where.backup, where.first, where.finished
+    if cluster.replicas > 1 and cluster.is_chief and verbose != 0:
+        print(_cluster.global_batch_line(batch_size, cluster), flush=True)
     started, history = time.perf_counter(), {}
     if not finished and first < epochs:
         val_arrays = (_rows.tensors(parts.X_val), parts.y_val) + (() if w_val is None else (w_val,))
+        sharded = pipeline.held_out(model, parts.X_val, parts.y_val, w_val, batch_size=batch_size)
+        validation = {"validation_data": val_arrays} if sharded is None else dict(
+            zip(("validation_data", "validation_steps"), sharded))
         # Batches drawn from (seed, epoch) alone, so a resumed run sees an unbroken run's order.
         inputs = pipeline.fit_inputs(model, parts.X_train, parts.y_train, batch_size=batch_size,
                                      seed=seed, sample_weight=w_train, first_epoch=first)
         try:
             history = model.fit(
-                **inputs, initial_epoch=first, epochs=epochs, validation_data=val_arrays,
+                **inputs, **validation, initial_epoch=first, epochs=epochs,
                 callbacks=_run.callbacks(run_dir, patience, callbacks, backup), verbose=_run.progress(verbose),
             ).history
         except FloatingPointError as err:
             raise FloatingPointError(_run.nan_advice(err, model, backup)) from None
+        except Exception as err:  # a lost worker: say so, and how to resume
+            lost = _cluster.fit_error(err, where)
+            if lost is None:
+                raise
+            raise lost from None
     seconds = time.perf_counter() - started
     history = backup.history if backup else history
     # The head read once by validate is carried; the split rows are already checked.
@@ -170,8 +191,7 @@ def train(
         rows = {"n_samples": {"train": len(parts.y_train), "validation": len(parts.y_val), "test": len(parts.y_test)}}
         _run.write_run(result, figures, hparams or {}, rows, batch_size=batch_size, seed=seed, seconds=seconds,
                        problem=checked.head.name)
-        if backup:
-            backup.clear()  # the run is complete: model.keras and metrics.json replace the backup
+    where.done()  # the run is complete: model.keras and metrics.json replace the backups
     return result
 
 

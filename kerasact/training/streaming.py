@@ -39,11 +39,10 @@ import tensorflow as tf
 from kerasact import _errors, data, plots, tabular
 from kerasact.inputs import validate
 from kerasact.model import build_tabular_model
-from kerasact.runtime import execution, pipeline
+from kerasact.runtime import distribute, execution, pipeline
 from kerasact.tabular import stream as csv
-from kerasact.training import _rows, _run
+from kerasact.training import _cluster, _rows, _run
 from kerasact.training._arguments import check_train_arguments
-from kerasact.training.callbacks import Backup
 from kerasact.training.evaluation import evaluate
 from kerasact.training.fit import TrainResult
 
@@ -158,6 +157,8 @@ def _batches(rows: _Rows, signature: tuple, *, n: int, batch_size: int, shuffle:
         ds = ds.apply(tf.data.experimental.assert_cardinality(pipeline.n_batches(n, batch_size)))
     options = tf.data.Options()
     options.experimental_external_state_policy = tf.data.experimental.ExternalStatePolicy.IGNORE  # the counter
+    # Under a strategy every worker reads the files and keeps its replicas' part of each global batch.
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
     return ds.prefetch(pipeline.PREFETCH).with_options(options)
 
 
@@ -250,7 +251,7 @@ def train_stream(source: Any, target: str, *, problem: str | None = None, catego
                  recipe: str = "run", run_dir: Any = None, val_size: float = 0.15, test_size: float = 0.15,
                  seed: int = 0, patience: int | None = 10, class_weight: Any = None, sample_weight: Any = None,
                  hparams: Mapping[str, Any] | None = None, callbacks: Sequence[keras.callbacks.Callback] = (),
-                 verbose: int | str = "auto", **options: Any) -> TrainResult:
+                 verbose: int | str = "auto", strategy: Any = None, **options: Any) -> TrainResult:
     """Train a table model on CSV files read in chunks, so memory does not grow with the rows.
 
     Args:
@@ -261,6 +262,8 @@ def train_stream(source: Any, target: str, *, problem: str | None = None, catego
         chunk_rows: rows parsed at a time.
         shuffle_rows: rows in the training shuffle pool.
         sample_weight: not supported for streamed files (None).
+        strategy: as in `train`; every worker reads the files, and each global batch is split over
+            the replicas (auto-shard policy DATA), as for arrays in memory.
         **options: `ModelSpec` fields for the model; the other arguments are `train`'s.
 
     Returns:
@@ -282,25 +285,29 @@ def train_stream(source: Any, target: str, *, problem: str | None = None, catego
         _errors.check_number(name, value, minimum=0, maximum=1, open_low=True, open_high=True)
     _errors.check_int("seed", seed, minimum=0, maximum=2**32 - 1)
     split = partial(_parts, seed=seed, val_size=val_size, test_size=test_size)
+    cluster = distribute.prepare(strategy)
+    distribute.check_global_batch(batch_size, cluster)
     plan = _plan(files, target, split, problem=problem, categorical=categorical, numeric=numeric, drop=drop,
-                 options=options, seed=seed, sample_rows=sample_rows, chunk_rows=chunk_rows)
+                 options={**options, "strategy": strategy}, seed=seed, sample_rows=sample_rows, chunk_rows=chunk_rows)
     check_train_arguments(plan.model, epochs=epochs, batch_size=batch_size, log_dir=log_dir, recipe=recipe,
                           run_dir=run_dir, val_size=val_size, test_size=test_size, seed=seed, patience=patience,
                           class_weight=class_weight, hparams=hparams, callbacks=callbacks, verbose=verbose)
     _check_labels(plan.scan, plan.checked.codec, target, sample_rows)
     fit_options = {"class_weight": _class_weight(class_weight, plan.scan, plan.checked.codec),
                    "verbose": _run.progress(verbose)}
-    if verbose not in (0, "0"):
+    if verbose not in (0, "0") and cluster.is_chief:
         print(plan.summary(files), flush=True)
-    run_dir = _run.run_dir_for(log_dir, recipe, run_dir)
-    backup = Backup(run_dir / "backup") if run_dir is not None else None
-    first, finished = backup.restore(plan.model) if backup else (0, False)
+    job = _cluster.job(plan.model, plan.checked.X, plan.checked.y, rows=sum(plan.n), epochs=epochs,
+                       batch_size=batch_size, seed=seed, shuffle_rows=shuffle_rows, patience=patience)
+    where = _cluster.place(plan.model, strategy, cluster, log_dir=log_dir, recipe=recipe, run_dir=run_dir,
+                           backup=True, job=job)
+    run_dir, backup, first, finished = where.run_dir, where.backup, where.first, where.finished
     started, history = time.perf_counter(), {}
     with _original_errors(plan.rows):
         if not finished and first < epochs:
             fit_options["callbacks"] = _run.callbacks(run_dir, patience, callbacks, backup)
             history = _fit(plan, batch_size=batch_size, epochs=epochs, first=first, shuffle=(seed, shuffle_rows),
-                           backup=backup, **fit_options)
+                           where=where, **fit_options)
         seconds = time.perf_counter() - started
         history = backup.history if backup else history
         (test, figures), (val, _) = plan.score(2, batch_size), plan.score(1, batch_size)
@@ -313,11 +320,11 @@ def train_stream(source: Any, target: str, *, problem: str | None = None, catego
                  "scored_rows": {"validation": int((held == 1).sum()), "test": int((held == 2).sum())}}
         _run.write_run(result, {"learning_curves": plots.learning_curves(history)} | figures, hparams or {}, facts,
                    batch_size=batch_size, seed=seed, seconds=seconds, problem=plan.checked.head.name)
-        backup.clear()
+    where.done()
     return result
 
 
-def _fit(plan: _Plan, *, batch_size: int, epochs: int, first: int, shuffle: tuple[int, int], backup: Backup | None,
+def _fit(plan: _Plan, *, batch_size: int, epochs: int, first: int, shuffle: tuple[int, int], where: _cluster.Place,
          **fit_options: Any) -> dict[str, list[float]]:
     """`model.fit` on the training rows, validating on the validation rows each epoch."""
     n_train, model = plan.n[0], plan.model
@@ -329,4 +336,9 @@ def _fit(plan: _Plan, *, batch_size: int, epochs: int, first: int, shuffle: tupl
         return model.fit(train_batches, steps_per_epoch=steps if endless else None, initial_epoch=first, epochs=epochs,
                          validation_data=plan.batches(1, batch_size), shuffle=False, **fit_options).history
     except FloatingPointError as err:
-        raise FloatingPointError(_run.nan_advice(err, model, backup)) from None
+        raise FloatingPointError(_run.nan_advice(err, model, where.backup)) from None
+    except Exception as err:  # a lost worker: say so, and how to resume
+        lost = _cluster.fit_error(err, where)
+        if lost is None:
+            raise
+        raise lost from None

@@ -18,6 +18,7 @@ from kerasact import _errors, tabular
 from kerasact.inputs import validate
 from kerasact.model import build_tabular_model
 from kerasact.problems import get_head
+from kerasact.runtime import distribute
 from kerasact.tabular import stream as csv
 from kerasact.training import _rows, streaming
 from kerasact.training._arguments import check_run_arguments
@@ -74,7 +75,7 @@ def train_table(data: Any, target: str, *, problem: str | None = None, categoric
     run = {k: v for k, v in options.items() if k not in _BUILD or k == "seed"}  # seed: the weights and the split
     train_rows = _training_rows(y, head.name, **{k: run[k] for k in ("seed", "val_size", "test_size") if k in run})
     model = build_tabular_model(X.iloc[train_rows], y.iloc[train_rows], problem=head.name, categorical=categorical,
-                                numeric=numeric, drop=drop, **counts, **build)
+                                numeric=numeric, drop=drop, strategy=run.get("strategy"), **counts, **build)
     if verbose not in (0, "0"):
         print(f"{tabular.schema_of(model).table()}\ntarget {target!r}: {head.name} ({rule})", flush=True)
     return train(model, X, y, verbose=verbose, **run)
@@ -90,8 +91,9 @@ def _check_options(options: dict[str, Any], verbose: Any) -> None:
             raise TypeError(f"{name}={_errors.shown(value)} is not an argument of train_table: pass a ModelSpec "
                             f"field or a train argument, {_errors.listed(valid, name)}."
                             + _errors.did_you_mean(name, valid))
-    given = {name: options.get(name, params[name].default) for name in run_names - {"sample_weight"}}
+    given = {name: options.get(name, params[name].default) for name in run_names - {"sample_weight", "strategy"}}
     check_run_arguments(**given | {"verbose": verbose})
+    distribute.check_strategy(options.get("strategy"))
 
 
 def _training_rows(y: Any, problem: str, *, seed: int = 0, val_size: float = 0.15,
