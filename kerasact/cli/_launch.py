@@ -4,7 +4,7 @@ Each worker runs the same `kerasact train` command with its own `TF_CONFIG`, exa
 node of a real cluster does (there the cluster manager sets `TF_CONFIG`). This process only
 supervises: the chief's output is shown as it comes; a worker's is kept and shown if it fails.
 When one process ends with an error, the others stop by themselves once the heartbeat misses
-it (`distribute.HEARTBEAT_TIMEOUT`); whatever is still running after a grace period is
+it (`tf_config.HEARTBEAT_TIMEOUT`); whatever is still running after a grace period is
 SIGKILLed (TensorFlow ignores SIGTERM while it waits on the cluster), so nothing hangs.
 TensorFlow-free to import.
 """
@@ -140,11 +140,17 @@ def _supervise(procs: list[_Worker], join_timeout: float) -> int:
     failed = failed or _first_failure(procs)
     if failed is None:
         return 0
+    if failed.index == 0 and failed.process.returncode > 0:
+        return failed.process.returncode   # the chief said what went wrong (and how to resume) itself
     if failed.index != 0:
         shown = "\n".join(f"  [{failed.name}] {line}" for line in failed.tail if line.strip())
         print(f"kerasact: {failed.name} {failed.status()}; its last lines:\n{shown}", file=sys.stderr, flush=True)
+    said = next((line for p in procs if p is not failed for line in p.tail if line.startswith("kerasact: error:")),
+                None)   # a worker's own words, with the run directory to resume, when the chief cannot speak
+    if said is not None and failed.index == 0:
+        print(said, file=sys.stderr, flush=True)
     print(f"kerasact: error: {failed.name} {failed.status()}, so the cluster stopped. Rerun the same command "
-          f"(with the --run-dir the error names) to resume from the last completed epoch.", file=sys.stderr,
+          f"(with the --run-dir named above) to resume from the last completed epoch.", file=sys.stderr,
           flush=True)
     return 2 if failed.process.returncode == 2 else 1
 

@@ -25,7 +25,7 @@ from kerasact import tabular
 from kerasact.cli import _baselines, recipe
 from kerasact.cli._launch import JOINED
 from kerasact.problems import head_of
-from kerasact.runtime import distribute
+from kerasact.runtime import distribute, tf_config
 
 MODEL_FILE, RUN_FILE = "model.keras", "metrics.json"  # what a run directory holds, by train's names
 
@@ -71,9 +71,9 @@ def train(args: argparse.Namespace) -> int:
 
 def _cluster(args: argparse.Namespace) -> tuple[Any, Any]:
     """The multi-worker strategy of `TF_CONFIG` (None without one) and the cluster it spans."""
-    if distribute.read_tf_config() is None:
+    if tf_config.read_tf_config() is None:
         return None, distribute.cluster_of(None)
-    strategy = distribute.multi_worker_strategy(join_timeout=args.join_timeout)
+    strategy = tf_config.multi_worker_strategy(join_timeout=args.join_timeout)
     cluster = distribute.cluster_of(strategy)
     where = cluster.addresses[cluster.index] if cluster.addresses else "one task"
     print(f"{JOINED} as {cluster.name} of {cluster.workers} ({where})", file=sys.stderr, flush=True)

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import kerasact
-from kerasact.runtime import _keras_compat, distribute
+from kerasact.runtime import _keras_compat, distribute, tf_config
 from kerasact.training.callbacks import Backup
 
 
@@ -30,14 +30,14 @@ def _config(cluster, task):
 ])
 def test_a_bad_tf_config_is_one_clear_error(environ, words):
     with pytest.raises(ValueError, match=words) as info:
-        distribute.read_tf_config(environ)
+        tf_config.read_tf_config(environ)
     assert '"cluster": {"worker": ["host0:port"' in str(info.value) or "own port" in str(info.value)
 
 
 def test_tf_config_unset_is_none_and_a_good_one_is_returned():
-    assert distribute.read_tf_config({}) is None
+    assert tf_config.read_tf_config({}) is None
     config = {"cluster": {"chief": ["a:1"], "worker": ["b:2"]}, "task": {"type": "worker", "index": 0}}
-    assert distribute.read_tf_config({"TF_CONFIG": json.dumps(config)}) == config
+    assert tf_config.read_tf_config({"TF_CONFIG": json.dumps(config)}) == config
 
 
 def test_one_process_is_a_cluster_of_one_chief():

@@ -4,8 +4,8 @@
 
 MODE: `train` (kerasact.train under the multi-worker strategy; INDEX -1 is one process, no
 strategy), `stock` (the same, with kerasact's keras#20585 fixes kept out: stock Keras fit),
-`versions` (worker 1 claims another Keras version), `stream` (`train_table` streaming OUT/table.csv). Writes OUT/<INDEX>.npz (final weights) and
-prints one `RESULT {json}` line.
+`versions` (worker 1 claims another Keras version), `stream` (`train_table` streaming
+OUT/table.csv). Writes OUT/<INDEX>.npz (final weights) and prints one `RESULT {json}` line.
 """
 
 import json
@@ -26,10 +26,10 @@ tf.config.threading.set_intra_op_parallelism_threads(1)
 tf.config.threading.set_inter_op_parallelism_threads(1)
 
 import kerasact  # noqa: E402
-from kerasact.runtime import _keras_compat, distribute  # noqa: E402
+from kerasact.runtime import _keras_compat  # noqa: E402
 from kerasact.training import runs  # noqa: E402
 
-strategy = distribute.multi_worker_strategy(join_timeout=60) if index >= 0 else None
+strategy = kerasact.multi_worker_strategy(join_timeout=60) if index >= 0 else None
 if mode == "stock":
     _keras_compat.install = lambda: []  # noqa: E731 - stock Keras: the layer kept out
 if mode == "versions" and index == 1:
