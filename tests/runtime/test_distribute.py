@@ -88,7 +88,8 @@ def test_the_compat_layer_is_needed_on_this_keras_and_installs_both_fixes_once()
 
 
 def test_sharded_batches_are_the_single_process_batches_cut_per_replica():
-    """Two logical CPUs (a fresh process): each global batch is one process's, in contiguous slices."""
+    """Two logical CPUs (a fresh process): each global batch is one process's, in contiguous slices,
+    and `train` under MirroredStrategy gives the losses of a run on one device."""
     script = textwrap.dedent("""
         import numpy as np, tensorflow as tf
         cpu = tf.config.list_physical_devices("CPU")[0]
@@ -105,14 +106,28 @@ def test_sharded_batches_are_the_single_process_batches_cut_per_replica():
             got.append(parts)
         print("ONE", one)
         print("GOT", got)
+        import kerasact
+        rng = np.random.default_rng(0)
+        X = rng.normal(size=(732, 4)).astype("float32")   # 512 training rows: whole global batches of 64
+        y = (X[:, 0] + X[:, 1] > 0).astype(int)
+        losses = []
+        for s in (strategy, None):
+            model = kerasact.build_model("binary", 4, hidden=[8], optimizer="sgd", learning_rate=0.1, seed=0,
+                                         strategy=s)
+            result = kerasact.train(model, X, y, epochs=3, batch_size=64, patience=None, verbose=0)
+            losses.append(result.history["loss"] + result.history["val_loss"])
+        print("LOSSES", losses)
     """)
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
     run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=180)
     assert run.returncode == 0, run.stderr[-3000:]
-    lines = dict(line.split(" ", 1) for line in run.stdout.splitlines() if line[:4] in ("ONE ", "GOT "))
+    lines = dict(line.split(" ", 1) for line in run.stdout.splitlines() if line.split(" ")[0] in ("ONE", "GOT",
+                                                                                                   "LOSSES"))
     one, got = json.loads(lines["ONE"]), json.loads(lines["GOT"])
     assert [a + b for a, b in got] == one                    # the same rows, in the same order
     assert [[len(a), len(b)] for a, b in got] == [[16, 16]] * 3 + [[2, 2]]
+    mirrored, single = json.loads(lines["LOSSES"])    # MirroredStrategy trains as one device would
+    np.testing.assert_allclose(mirrored, single, rtol=2e-5)
 
 
 def test_a_two_epoch_backup_restores_either_epoch(tmp_path):
