@@ -64,6 +64,7 @@ class _Worker:
 
     def __init__(self, index: int, argv: list[str], env: dict[str, str]) -> None:
         self.index, self.joined, self.tail = index, False, collections.deque(maxlen=_TAIL)
+        self.error: str | None = None   # its last `kerasact: error:` line
         self.process = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                         bufsize=1)
         self.reader = threading.Thread(target=self._read, daemon=True)
@@ -76,6 +77,7 @@ class _Worker:
     def _read(self) -> None:
         for line in self.process.stdout:
             self.joined = self.joined or line.startswith(JOINED)
+            self.error = line.strip() if line.startswith("kerasact: error:") else self.error
             if self.index == 0:
                 if not line.startswith(JOINED):
                     out = sys.stderr if line.startswith(("kerasact: error:", "kerasact: warning:")) else sys.stdout
@@ -140,7 +142,11 @@ def _supervise(procs: list[_Worker], join_timeout: float) -> int:
     failed = failed or _first_failure(procs)
     if failed is None:
         return 0
-    if failed.index == 0 and failed.process.returncode > 0:
+    chief = procs[0]
+    if failed is not chief and failed.process.returncode > 0 and failed.error is not None and \
+            failed.error == chief.error:
+        failed = chief   # every worker said the same (a usage error): the chief's line is the one shown
+    if failed is chief and chief.process.returncode > 0:
         return failed.process.returncode   # the chief said what went wrong (and how to resume) itself
     if failed.index != 0:
         shown = "\n".join(f"  [{failed.name}] {line}" for line in failed.tail if line.strip())

@@ -94,6 +94,8 @@ def _check_options(options: dict[str, Any], verbose: Any) -> None:
     given = {name: options.get(name, params[name].default) for name in run_names - {"sample_weight", "strategy"}}
     check_run_arguments(**given | {"verbose": verbose})
     distribute.check_strategy(options.get("strategy"))
+    # Before the table is read and the model built: a global batch the replicas cannot share.
+    distribute.check_global_batch(given["batch_size"], distribute.cluster_of(options.get("strategy")))
 
 
 def _training_rows(y: Any, problem: str, *, seed: int = 0, val_size: float = 0.15,

@@ -135,6 +135,9 @@ BAD_RUNS = {
     "no such file": (CSV, ["train", "{dir}/absent.csv", "--target", "kind"], 2),
     "unknown problem": (CSV, [*TRAIN, "--problem", "clasification"], 2),
     "no such model": (CSV, ["predict", "{dir}/absent/model.keras", "{csv}"], 2),
+    # two local workers: each says it; the launcher passes the chief's one line on
+    "batch not split over 2 workers": (CSV, [*TRAIN, "--workers", "2", "--batch-size", "33"], 2),
+    "missing target column, 2 workers": (CSV, ["train", "{csv}", "--target", "species", "--workers", "2"], 2),
     # squares of 1e30 overflow float32: the loss turns inf at once and the run stops
     "loss turns NaN": (_table(n=60).assign(kind=np.linspace(-1e30, 1e30, 60)).to_csv(index=False), TRAIN, 1),
 }
