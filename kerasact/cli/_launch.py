@@ -47,14 +47,21 @@ def tf_config(ports: Sequence[int], index: int) -> str:
 
 
 def without_workers(argv: Sequence[str]) -> list[str]:
-    """The command line minus its `--workers N` (each worker runs the rest)."""
+    """The command line minus its `--workers N` (each worker runs the rest), however argparse took
+    it: `--workers 2`, `--workers=2`, or an abbreviation such as `--work 2`.
+
+    Example:
+        >>> without_workers(["train", "a.csv", "--work", "2", "--epochs", "3"])
+        ['train', 'a.csv', '--epochs', '3']
+    """
     out, skip = [], False
     for arg in argv:
+        flag = arg.split("=", 1)[0]
         if skip:
             skip = False
-        elif arg == "--workers":
-            skip = True
-        elif not arg.startswith("--workers="):
+        elif len(flag) > 3 and "--workers".startswith(flag):   # the only train flag starting --wo
+            skip = "=" not in arg
+        else:
             out.append(arg)
     return out
 
@@ -109,12 +116,26 @@ def launch(argv: Sequence[str], workers: int, join_timeout: float) -> int:
     print(f"kerasact: {workers} local workers on 127.0.0.1 ports {', '.join(map(str, ports))} "
           f"({threads} intra-op thread(s) each); the chief (worker 0) writes the run directory", flush=True)
     procs = []
-    for index in range(workers):
-        env = dict(os.environ, TF_CONFIG=tf_config(ports, index))
-        env.setdefault("TF_NUM_INTRAOP_THREADS", str(threads))
-        env.setdefault("TF_NUM_INTEROP_THREADS", "1")
-        procs.append(_Worker(index, command, env))
-    return _supervise(procs, join_timeout)
+    # SIGTERM (timeout, kill, a scheduler) stops the workers too, as Ctrl-C does: none is orphaned.
+    previous = signal.signal(signal.SIGTERM, _terminated)
+    try:
+        for index in range(workers):
+            env = dict(os.environ, TF_CONFIG=tf_config(ports, index))
+            env.setdefault("TF_NUM_INTRAOP_THREADS", str(threads))
+            env.setdefault("TF_NUM_INTEROP_THREADS", "1")
+            procs.append(_Worker(index, command, env))
+        return _supervise(procs, join_timeout)
+    except KeyboardInterrupt:
+        _kill(procs)
+        print("kerasact: stopped every worker; each kept its last completed epoch if the run has a --run-dir: "
+              "rerun with it to resume.", file=sys.stderr, flush=True)
+        raise
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _supervise(procs: list[_Worker], join_timeout: float) -> int:

@@ -24,6 +24,11 @@ class ClusterError(ConnectionError):
     """The cluster could not start or lost a worker; the message says which and what to do."""
 
 
+class ClusterMismatch(ClusterError, ValueError):
+    """The workers were started differently (versions, data, arguments): a usage error, fixed by
+    starting the same command everywhere (the command line's exit status 2)."""
+
+
 @dataclass(frozen=True)
 class Cluster:
     """The workers a strategy spans, as this process sees them.
@@ -128,7 +133,9 @@ def exchange(strategy: tf.distribute.Strategy | None, payload: dict[str, Any], *
         return tf.distribute.get_replica_context().all_reduce("SUM", tf.constant(rows), options=options)
 
     try:
-        total = strategy.experimental_local_results(strategy.run(step))[0].numpy() / local  # each replica added it
+        # In a tf.function: eagerly, MWMS warns of its overhead on every call.
+        reduced = tf.function(lambda: strategy.run(step))()
+        total = strategy.experimental_local_results(reduced)[0].numpy() / local  # each replica added it
     except tf.errors.OpError as err:
         raise lost_worker(err, cluster) or err from None
     return [json.loads(bytes(np.rint(row).astype(np.uint8)).rstrip(b"\0")) for row in total]
@@ -155,8 +162,14 @@ def strategy_for(model: Any, strategy: tf.distribute.Strategy | None) -> tf.dist
     check_strategy(strategy)
     own = execution.strategy_of(model)
     if strategy is not None and strategy is not own:
-        where = "outside any strategy" if own is None else f"in another {type(own).__name__}"
-        raise ValueError(f"strategy={type(strategy).__name__} but the model was built {where}: build it with "
+        where = "outside any strategy" if own is None else f"in another {strategy_name(own)}"
+        raise ValueError(f"strategy={strategy_name(strategy)} but the model was built {where}: build it with "
                          f"kerasact.build_model(..., strategy=strategy), which creates its variables in that "
                          f"strategy's scope.")
     return own
+
+
+def strategy_name(strategy: tf.distribute.Strategy) -> str:
+    """A strategy's public name (MWMS's class is CollectiveAllReduceStrategy inside TensorFlow)."""
+    multi = isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+    return "MultiWorkerMirroredStrategy" if multi else type(strategy).__name__

@@ -24,7 +24,7 @@ import pandas as pd
 
 from kerasact._errors import shown
 from kerasact.runtime import distribute
-from kerasact.runtime.distribute import Cluster, ClusterError
+from kerasact.runtime.distribute import Cluster, ClusterError, ClusterMismatch
 from kerasact.training import _run, runs
 from kerasact.training.callbacks import Backup
 
@@ -53,10 +53,7 @@ class Place:
         if self.backup is not None:
             self.backup.clear()
             if not self.cluster.is_chief:
-                try:
-                    self.backup.directory.parent.rmdir()   # only when empty: not on a shared disk
-                except OSError:
-                    pass
+                _remove_if_empty(self.backup.directory.parent)   # a worker's own disk; not a shared one
 
 
 def place(model: keras.Model, strategy: Any, cluster: Cluster, *, log_dir: Any, recipe: str, run_dir: Any,
@@ -80,9 +77,14 @@ def place(model: keras.Model, strategy: Any, cluster: Cluster, *, log_dir: Any, 
     facts = {"versions": runs.library_versions(), "job": dict(job),
              "run_dir": str(mine) if cluster.is_chief and mine is not None else None,
              "backup": {str(epoch): done for epoch, done in (kept.available() if kept else {}).items()}}
-    everyone = distribute.exchange(strategy, facts)
-    _agree(everyone, "versions", cluster, "install the same versions on every task")
-    _agree(everyone, "job", cluster, "run the same command on the same data on every task")
+    try:
+        everyone = distribute.exchange(strategy, facts)
+        _agree(everyone, "versions", cluster, "install the same versions on every task")
+        _agree(everyone, "job", cluster, "run the same command on the same data on every task")
+    except ClusterError:
+        if cluster.is_chief and run_dir is None and mine is not None:
+            _remove_if_empty(mine)   # the fresh run directory made for a run that never started
+        raise
     chief_dir = everyone[0]["run_dir"]
     if not cluster.is_chief and mine is None and chief_dir is not None and backup:
         kept = _backup(Path(chief_dir), cluster)   # a fresh run: nothing to restore
@@ -93,6 +95,13 @@ def place(model: keras.Model, strategy: Any, cluster: Cluster, *, log_dir: Any, 
         kept.restore(model, epoch=first)
     return Place(mine if cluster.is_chief else None, kept, first, finished, cluster,
                  Path(chief_dir) if chief_dir is not None else None)
+
+
+def _remove_if_empty(folder: Path) -> None:
+    try:
+        folder.rmdir()
+    except OSError:  # not empty (a shared disk: the chief's files), or gone
+        pass
 
 
 def _backup(run_dir: Path, cluster: Cluster) -> Backup:
@@ -107,7 +116,7 @@ def _agree(everyone: list[dict[str, Any]], key: str, cluster: Cluster, fix: str)
         differs = sorted(k for k in chief.keys() | facts[key].keys() if chief.get(k) != facts[key].get(k))
         if differs:
             name = differs[0]
-            raise ClusterError(f"worker {index} differs from the chief in {key} ({name}: "
+            raise ClusterMismatch(f"worker {index} differs from the chief in {key} ({name}: "
                                f"{shown(facts[key].get(name), 40)} there, {shown(chief.get(name), 40)} on the "
                                f"chief): {fix}.")
 
@@ -144,6 +153,14 @@ def fit_error(err: Exception, where: Place) -> Exception | None:
     resume = f"--run-dir {where.resume_dir}" if where.resume_dir is not None else "the same run_dir"
     return ClusterError(f"{lost}. Each worker kept its last completed epoch: rerun the same command with "
                         f"{resume} on every task to resume.")
+
+
+def facts(cluster: Cluster, strategy: Any) -> dict[str, Any]:
+    """What metrics.json records of a distributed run (nothing for one device)."""
+    if cluster.replicas == 1 and cluster.workers == 1:
+        return {}
+    return {"distributed": {"strategy": distribute.strategy_name(strategy), "workers": cluster.workers,
+                            "replicas": cluster.replicas, "global_batch": True}}
 
 
 def global_batch_line(batch_size: int, cluster: Cluster) -> str:

@@ -53,6 +53,11 @@ def run_dir_for(log_dir: str | os.PathLike | None, recipe: str, run_dir: str | o
         True
     """
     if run_dir is not None:
+        finished = Path(run_dir) / "metrics.json"
+        if finished.is_file() and not (Path(run_dir) / "backup").is_dir():
+            # Nothing is overwritten in place: a finished run stays as it was.
+            raise ValueError(f"run_dir={str(run_dir)!r} holds a finished run (metrics.json, model.keras): pass a new "
+                             f"run_dir to train again, or delete that one.")
         Path(run_dir).mkdir(parents=True, exist_ok=True)
         return Path(run_dir)
     return runs.new_run_dir(log_dir, recipe) if log_dir is not None else None

@@ -189,7 +189,8 @@ def train(
                          epochs_run=len(history.get("loss", [])), resumed_from=first)
     if run_dir is not None:
         figures = {"learning_curves": plots.learning_curves(history)} | figures
-        rows = {"n_samples": {"train": len(parts.y_train), "validation": len(parts.y_val), "test": len(parts.y_test)}}
+        rows = {"n_samples": {"train": len(parts.y_train), "validation": len(parts.y_val), "test": len(parts.y_test)},
+                **_cluster.facts(cluster, strategy)}
         _run.write_run(result, figures, hparams or {}, rows, batch_size=batch_size, seed=seed, seconds=seconds,
                        problem=checked.head.name)
     where.done()  # the run is complete: model.keras and metrics.json replace the backups

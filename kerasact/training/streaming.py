@@ -316,7 +316,8 @@ def train_stream(source: Any, target: str, *, problem: str | None = None, catego
                          epochs_run=len(history.get("loss", [])), resumed_from=first)
     if run_dir is not None:
         n, held = plan.n, plan.sample_parts
-        facts = {"streamed": True, "sources": [str(f) for f in files], "n_samples": dict(zip(PARTS, n)),
+        facts = {**_cluster.facts(cluster, strategy), "streamed": True, "sources": [str(f) for f in files],
+                 "n_samples": dict(zip(PARTS, n)),
                  "sample_rows": len(held), "rows_trained": n[0] * (result.epochs_run - first),
                  "scored_rows": {"validation": int((held == 1).sum()), "test": int((held == 2).sum())}}
         _run.write_run(result, {"learning_curves": plots.learning_curves(history)} | figures, hparams or {}, facts,
