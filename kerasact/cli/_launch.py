@@ -14,6 +14,7 @@ from __future__ import annotations
 import collections
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -29,15 +30,49 @@ _TAIL = 40          # lines of a worker's output kept to show when it fails
 
 
 def free_ports(n: int) -> list[int]:
-    """`n` distinct loopback ports that were free a moment ago (the OS picks them)."""
-    sockets = [socket.socket() for _ in range(n)]
+    """`n` distinct loopback ports, free now and outside the kernel's ephemeral range.
+
+    Ports from `bind(("127.0.0.1", 0))` come from the ephemeral range, the one the kernel also
+    hands to outgoing connections: between this pick and a worker's bind, another worker's gRPC
+    client could take the port. Below that range only a listening server takes a port.
+
+    Example:
+        >>> len(set(free_ports(3)))
+        3
+    """
+    low, _ = _ephemeral_range()
+    rng = random.Random()
+    candidates = rng.sample(range(10_000, low), min(200, low - 10_000)) if low > 10_100 else []
+    chosen, sockets = [], []
     try:
-        for s in sockets:
+        for port in candidates:
+            if len(chosen) == n:
+                break
+            s = socket.socket()
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                s.close()
+                continue
+            sockets.append(s)
+            chosen.append(port)
+        while len(chosen) < n:  # no room below the range: let the kernel pick
+            s = socket.socket()
             s.bind(("127.0.0.1", 0))
-        return [s.getsockname()[1] for s in sockets]
+            sockets.append(s)
+            chosen.append(s.getsockname()[1])
+        return chosen
     finally:
         for s in sockets:
             s.close()
+
+
+def _ephemeral_range(path: str = "/proc/sys/net/ipv4/ip_local_port_range") -> tuple[int, int]:
+    try:
+        low, high = (int(v) for v in open(path).read().split())
+        return low, high
+    except (OSError, ValueError):
+        return 32768, 60999   # Linux's default; elsewhere the fallback above still finds ports
 
 
 def tf_config(ports: Sequence[int], index: int) -> str:
@@ -127,8 +162,8 @@ def launch(argv: Sequence[str], workers: int, join_timeout: float) -> int:
         return _supervise(procs, join_timeout)
     except KeyboardInterrupt:
         _kill(procs)
-        print("kerasact: stopped every worker; each kept its last completed epoch if the run has a --run-dir: "
-              "rerun with it to resume.", file=sys.stderr, flush=True)
+        print("kerasact: stopped every worker; each kept its last completed epoch: rerun with --run-dir and the "
+              "run directory printed above to resume.", file=sys.stderr, flush=True)
         raise
     finally:
         signal.signal(signal.SIGTERM, previous)

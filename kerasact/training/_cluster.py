@@ -163,8 +163,12 @@ def facts(cluster: Cluster, strategy: Any) -> dict[str, Any]:
                             "replicas": cluster.replicas, "global_batch": True}}
 
 
-def global_batch_line(batch_size: int, cluster: Cluster) -> str:
-    """One line for the log: the global batch and its split over replicas and workers."""
-    return (f"kerasact: batch_size={batch_size} is the global batch: {batch_size // cluster.replicas} rows per replica "
-            f"x {cluster.replicas} replicas on {cluster.workers} worker(s)")
+def global_batch_line(batch_size: int, cluster: Cluster, where: Place | None = None) -> str:
+    """One line for the log: the global batch and its split over replicas and workers, and on
+    several workers the run directory to resume from if one stops."""
+    line = (f"kerasact: batch_size={batch_size} is the global batch: {batch_size // cluster.replicas} rows per "
+            f"replica x {cluster.replicas} replicas on {cluster.workers} worker(s)")
+    if cluster.workers > 1 and where is not None and where.resume_dir is not None and where.backup is not None:
+        line += f"; if a worker stops, rerun with run_dir {where.resume_dir} to resume"
+    return line
 

@@ -157,7 +157,7 @@ def train(
                            job=job)
     run_dir, backup, first, finished = where.run_dir, where.backup, where.first, where.finished
     if cluster.replicas > 1 and cluster.is_chief and verbose != 0:
-        print(_cluster.global_batch_line(batch_size, cluster), flush=True)
+        print(_cluster.global_batch_line(batch_size, cluster, where), flush=True)
     started, history = time.perf_counter(), {}
     if not finished and first < epochs:
         val_arrays = (_rows.tensors(parts.X_val), parts.y_val) + (() if w_val is None else (w_val,))

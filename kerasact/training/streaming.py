@@ -303,6 +303,8 @@ def train_stream(source: Any, target: str, *, problem: str | None = None, catego
     where = _cluster.place(plan.model, strategy, cluster, log_dir=log_dir, recipe=recipe, run_dir=run_dir,
                            backup=True, job=job)
     run_dir, backup, first, finished = where.run_dir, where.backup, where.first, where.finished
+    if cluster.replicas > 1 and cluster.is_chief and verbose not in (0, "0"):
+        print(_cluster.global_batch_line(batch_size, cluster, where), flush=True)
     started, history = time.perf_counter(), {}
     with _original_errors(plan.rows):
         if not finished and first < epochs:

@@ -162,8 +162,8 @@ def _final_weights(run_dir):
 
 
 def test_a_killed_worker_is_resumed_from_its_last_epoch(tmp_path):
-    data = _table(tmp_path / "table.csv")
-    common = ["train", str(data), "--target", "label", "--workers", "2", "--epochs", "8", "--batch-size", "32",
+    data = _table(tmp_path / "table.csv", n=4000)
+    common = ["train", str(data), "--target", "label", "--workers", "2", "--epochs", "6", "--batch-size", "32",
               "--log-dir", str(tmp_path / "runs"), "--hidden", "64,64"]
     killed = tmp_path / "runs" / "killed"
     launcher = subprocess.Popen([sys.executable, "-m", "kerasact", *common, "--run-dir", str(killed)],
@@ -172,7 +172,7 @@ def test_a_killed_worker_is_resumed_from_its_last_epoch(tmp_path):
         state = killed / "backup" / "state.json"
         deadline = time.monotonic() + TIMEOUT
         while not (state.is_file() and json.loads(state.read_text())["epoch"] >= 2):
-            assert launcher.poll() is None, launcher.communicate()
+            assert launcher.poll() is None, "\n".join(launcher.communicate())[-4000:]
             assert time.monotonic() < deadline, "no epoch was backed up in time"
             time.sleep(0.2)
         os.kill(_children(launcher.pid)[1], signal.SIGKILL)
@@ -184,11 +184,11 @@ def test_a_killed_worker_is_resumed_from_its_last_epoch(tmp_path):
     assert "kerasact: error: worker 1 of the cluster" in stderr, stderr[-3000:]
     assert f"--run-dir {killed}" in stderr, stderr[-3000:]
     done = json.loads(state.read_text())["epoch"]
-    assert 2 <= done < 8
+    assert 2 <= done < 6
 
     resumed = _kerasact(*common, "--run-dir", str(killed))
     assert resumed.returncode == 0, resumed.stderr[-3000:]
-    assert f"Epoch {done + 1}/8" in resumed.stdout and "Epoch 1/8" not in resumed.stdout
+    assert f"Epoch {done + 1}/6" in resumed.stdout and "Epoch 1/6" not in resumed.stdout
     unbroken = _kerasact(*common, "--run-dir", str(tmp_path / "runs" / "unbroken"))
     assert unbroken.returncode == 0, unbroken.stderr[-3000:]
     assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == ["killed", "unbroken"]
@@ -240,3 +240,32 @@ def test_workers_flag_with_tf_config_set_is_refused(tmp_path):
                     env=dict(ENV, TF_CONFIG=json.dumps(config)), timeout=60)
     assert run.returncode == 2
     assert "--workers starts a local cluster, but TF_CONFIG is set" in run.stderr
+
+
+def test_sigterm_to_the_launcher_stops_its_workers(tmp_path):
+    data = _table(tmp_path / "table.csv", n=4000)
+    launcher = subprocess.Popen([sys.executable, "-m", "kerasact", "train", str(data), "--target", "label",
+                                 "--workers", "2", "--epochs", "50", "--log-dir", str(tmp_path / "runs")],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
+    try:
+        deadline = time.monotonic() + TIMEOUT
+        while len(_children(launcher.pid)) < 2 or not list((tmp_path / "runs").rglob("state.json")):
+            assert launcher.poll() is None and time.monotonic() < deadline, launcher.communicate()
+            time.sleep(0.2)
+        children = _children(launcher.pid)
+        launcher.send_signal(signal.SIGTERM)
+        _, stderr = launcher.communicate(timeout=60)
+    finally:
+        launcher.kill()
+    assert launcher.returncode != 0
+    assert "stopped every worker" in stderr, stderr[-2000:]
+    assert not [pid for pid in children.values() if Path(f"/proc/{pid}").exists()
+                and "Z" not in Path(f"/proc/{pid}/stat").read_text().split(")")[1].split()[0]]
+
+
+def test_an_abbreviated_workers_flag_is_not_passed_to_the_workers():
+    from kerasact.cli._launch import without_workers
+
+    for argv in (["--workers", "2"], ["--workers=2"], ["--work", "2"], ["--wor=2"]):
+        assert without_workers(["train", "a.csv", *argv, "--epochs", "3"]) == ["train", "a.csv", "--epochs", "3"]
+    assert without_workers(["train", "a.csv", "--target", "w"]) == ["train", "a.csv", "--target", "w"]
