@@ -157,8 +157,8 @@ def sharded_dataset(strategy: tf.distribute.Strategy, X: Any, y: Any = None, *, 
             return tf.data.Dataset.range(local).map(lambda r: i[bounds[r]:bounds[r + 1]])
 
         ds = _gathered(epochs.flat_map(batches).flat_map(slices), arrays)
-        if repeat:  # known endless: TensorFlow then skips its per-step "has every worker a batch?" all-reduce
-            ds = ds.apply(tf.data.experimental.assert_cardinality(tf.data.INFINITE_CARDINALITY))
+        # Not declared infinite: that saves a per-step all-reduce (the "has every worker a batch?"
+        # check) but with TF 2.21 a worker segfaulted when Keras dropped such an iterator (1 run in 8).
         return ds.prefetch(PREFETCH).with_options(_options(tf.data.experimental.AutoShardPolicy.OFF))
 
     return strategy.distribute_datasets_from_function(per_worker)
