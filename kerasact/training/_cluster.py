@@ -121,13 +121,16 @@ def _agree(everyone: list[dict[str, Any]], key: str, cluster: Cluster, fix: str)
                                f"chief): {fix}.")
 
 
-def job(model: keras.Model, X: Any, y: Any, **arguments: Any) -> dict[str, Any]:
-    """What the workers of one run must share: the data's digest, the model's shapes, the arguments.
+def job(model: keras.Model, X: Any, y: Any, cluster: Cluster, **arguments: Any) -> dict[str, Any]:
+    """What the workers of one run must share: the data's digest, the model's shapes, the arguments
+    (nothing for one process: the digest reads every row).
 
     Example:
-        >>> job(model, X, y, epochs=5)["rows"]  # doctest: +SKIP
+        >>> job(model, X, y, cluster, epochs=5)["rows"]  # doctest: +SKIP
         1000
     """
+    if cluster.workers == 1:
+        return {}
     digest = hashlib.sha256()
     columns = X.values() if isinstance(X, Mapping) else [X]
     for values in (*columns, y):

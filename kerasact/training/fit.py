@@ -150,9 +150,9 @@ def train(
     if not isinstance(parts.X_train, Mapping):  # a table model's preprocessing was adapted when built
         # Normalization layers built unadapted learn their statistics from the training rows only.
         preprocessing.adapt_on_training_rows(model, parts.X_train, parts.y_train)
-    job = _cluster.job(model, checked.X, checked.y, epochs=epochs, batch_size=batch_size, seed=seed, val_size=val_size,
-                       test_size=test_size, patience=patience, class_weight=class_weight,
-                       backup=backup) if cluster.workers > 1 else {}   # what the workers compare
+    job = _cluster.job(model, checked.X, checked.y, cluster, epochs=epochs, batch_size=batch_size, seed=seed,
+                       val_size=val_size, test_size=test_size, patience=patience, class_weight=class_weight,
+                       backup=backup)   # what the workers compare
     where = _cluster.place(model, strategy, cluster, log_dir=log_dir, recipe=recipe, run_dir=run_dir, backup=backup,
                            job=job)
     run_dir, backup, first, finished = where.run_dir, where.backup, where.first, where.finished

@@ -297,9 +297,8 @@ def train_stream(source: Any, target: str, *, problem: str | None = None, catego
                    "verbose": _run.progress(verbose)}
     if verbose not in (0, "0") and cluster.is_chief:
         print(plan.summary(files), flush=True)
-    job = _cluster.job(plan.model, plan.checked.X, plan.checked.y, rows=sum(plan.n), epochs=epochs,
-                       batch_size=batch_size, seed=seed, shuffle_rows=shuffle_rows,
-                       patience=patience) if cluster.workers > 1 else {}
+    job = _cluster.job(plan.model, plan.checked.X, plan.checked.y, cluster, rows=sum(plan.n), epochs=epochs,
+                       batch_size=batch_size, seed=seed, shuffle_rows=shuffle_rows, patience=patience)
     where = _cluster.place(plan.model, strategy, cluster, log_dir=log_dir, recipe=recipe, run_dir=run_dir,
                            backup=True, job=job)
     run_dir, backup, first, finished = where.run_dir, where.backup, where.first, where.finished
