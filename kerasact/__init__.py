@@ -25,7 +25,7 @@ _EXPORTS: dict[str, str] = {
     "ModelHead": "problems", "head_of": "problems", "Target": "problems", "infer_problem": "problems",
     "validate": "inputs",
     "lint": "diagnose", "Finding": "diagnose", "LintWarning": "diagnose", "fold_linear": "diagnose",
-    "check_gradients": "diagnose", "GradientReport": "diagnose",
+    "check_gradients": "diagnose", "GradientReport": "diagnose", "TrainingWarning": "diagnose",
     "Execution": "runtime", "predict": "runtime", "multi_worker_strategy": "runtime",
     "ModelSpec": "model", "build_model": "model", "build_from_spec": "model", "dense_stack": "model",
     "build_tabular_model": "model", "infer_schema": "tabular", "Schema": "tabular",
@@ -71,7 +71,15 @@ if TYPE_CHECKING:  # static view of the same surface for type checkers and IDEs
         training,
         tuning,
     )
-    from kerasact.diagnose import Finding, GradientReport, LintWarning, check_gradients, fold_linear, lint
+    from kerasact.diagnose import (
+        Finding,
+        GradientReport,
+        LintWarning,
+        TrainingWarning,
+        check_gradients,
+        fold_linear,
+        lint,
+    )
     from kerasact.inputs import validate
     from kerasact.model import (
         OPTIMIZERS,

@@ -13,17 +13,19 @@ import pytest
 
 import kerasact
 from kerasact import reference
-from recipes import activations, gradient_descent, threshold, why_nonlinear
+from recipes import activations, gradient_descent, threshold, vanishing_gradients, why_nonlinear
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 RECIPES = {"threshold": threshold, "activations": activations,
-           "why_nonlinear": why_nonlinear, "gradient_descent": gradient_descent}
+           "why_nonlinear": why_nonlinear, "gradient_descent": gradient_descent,
+           "vanishing_gradients": vanishing_gradients}
 # The PNGs each recipe must leave in its run directory.
 PNGS = {
     "threshold": {"threshold_fit.png"},
     "activations": {"activation_grid.png", "softmax_bars.png"},
     "why_nonlinear": {"decision_boundary_linear.png", "decision_boundary_relu.png"},
     "gradient_descent": {"descent_path_good.png", "descent_path_too_small.png", "tangent_lines.png"},
+    "vanishing_gradients": {"gradient_flow.png"},
 }
 
 
@@ -45,6 +47,17 @@ def test_recipe_passes_and_leaves_pngs_and_metrics_in_its_own_run_dir(outputs, n
         assert png.read_bytes()[:8] == PNG_SIGNATURE, png
     metrics = json.loads((run_dir / "metrics.json").read_text())
     assert metrics["passed"] is True
+
+
+def test_sigmoid_gradients_vanish_with_depth_and_tanh_relu_pass_them_through(outputs):
+    out = outputs["vanishing_gradients"]
+    saved = json.loads((Path(out["run_dir"]) / "metrics.json").read_text())["gradient_norms_at_init"]
+    sigmoid = np.array(list(saved["sigmoid"].values()))
+    assert np.all(np.diff(sigmoid) > 0)  # every layer nearer the input gets less: the product of slopes <= 0.25
+    # Oracle: sigmoid's slope is at most 0.25, so 8 layers (with Glorot weights) scale by about 0.25**8.
+    assert sigmoid[0] / sigmoid[-1] < 0.25 ** 4
+    assert out["warnings"]["sigmoid"] == ["vanishing-gradients"] and not out["warnings"]["relu"]
+    assert out["checks"]["tanh_and_relu_flow"] and out["checks"]["sigmoid_vanishes"]
 
 
 def test_run_dirs_are_distinct(outputs):

@@ -30,9 +30,10 @@ def test_recipe_quick_mode_leaves_a_tensorboard_run(name, tmp_path):
     run_dir = out["run_dir"]
     assert run_dir.parent == tmp_path / name
     scalars = read_scalars(run_dir)
-    assert {"epoch_loss", "epoch_learning_rate"} <= set(scalars["train"])
-    assert "epoch_loss" in scalars["validation"]
-    assert f"test/{out['metric']}" in scalars["."]
+    problem = json.loads((run_dir / "metrics.json").read_text())["problem"]
+    assert {f"{problem}/loss", "optimizer/learning_rate"} <= set(scalars["train"])
+    assert f"{problem}/loss" in scalars["validation"]
+    assert f"{problem}/{out['metric']}" in scalars["test"]
     assert read_plugin_tags(run_dir, "hparams")["."]
     assert read_plugin_tags(run_dir, "images")["."]
     metrics = json.loads((run_dir / "metrics.json").read_text())

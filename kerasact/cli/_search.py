@@ -109,5 +109,5 @@ def search(args: argparse.Namespace) -> int:
     print(f"\nbest spec:    {result.study_dir / 'best.toml'}",
           f"best model:   {result.study_dir / 'best.keras'}",
           f"predict with: kerasact predict {shlex.quote(str(_best_run(result)))} DATA",
-          f"inspect it:   {recipe.tensorboard_command(result.study_dir)}", sep="\n", flush=True)
+          f"inspect it:   {recipe.tensorboard_command(result.study_dir.parent)}", sep="\n", flush=True)
     return 0

@@ -26,6 +26,7 @@ from kerasact.inputs import frames
 from kerasact.model.spec import MAX_SEED
 from kerasact.runtime import pipeline
 from kerasact.training import runs
+from kerasact.training.board import RunBoard
 
 AUTO_BATCH = 200  # scikit-learn's batch_size="auto" is min(200, n_samples)
 _OUT_ACTIVATION = {"sigmoid": "logistic", "softmax": "softmax", "linear": "identity"}  # scikit-learn's names
@@ -151,7 +152,7 @@ class BaseMLP(BaseEstimator):
         callbacks: list[keras.callbacks.Callback] = [conv]
         if p["log_dir"] is not None:
             run_dir = runs.new_run_dir(p["log_dir"], type(self).__name__)
-            callbacks.append(keras.callbacks.TensorBoard(log_dir=str(run_dir), histogram_freq=1))
+            callbacks.append(RunBoard(run_dir, self._spec.problem))  # train's tags: grouped by problem type
         epochs, first = (1 if incremental else p["max_iter"]), self._epochs
         self.n_iter_ = 0  # scikit-learn's n_iter_ counts this call's epochs
         # Epoch k's batch order comes from (seed, k): a warm start goes on to new orders.

@@ -11,6 +11,7 @@ from kerasact.plots._concepts import (
                                       activation_grid,
                                       decision_boundary,
                                       descent_path,
+                                      gradient_flow,
                                       softmax_bars,
                                       tangent_lines,
                                       threshold_fit,
@@ -29,7 +30,7 @@ from kerasact.plots._run import (
 
 __all__ = [
     "DPI", "GRID_RESOLUTION", "MAX_LABEL", "NON_METRIC_KEYS", "PANEL_SIZE", "activation_grid",
-    "confusion_matrix", "decision_boundary", "descent_path", "figure_to_array",
+    "confusion_matrix", "decision_boundary", "descent_path", "figure_to_array", "gradient_flow",
     "learning_curves", "parity", "roc_curve", "save_png", "softmax_bars", "tangent_lines",
     "threshold_fit",
 ]

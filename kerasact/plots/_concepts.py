@@ -152,3 +152,29 @@ def threshold_fit(t: Any, y: Any, t_grid: Any, p_grid: Any, boundary: float) -> 
     ax.set(xlabel="temperature (°C)", ylabel="p(label = 1)", ylim=(-0.05, 1.05))
     ax.legend()
     return fig
+
+
+def gradient_flow(norms: Mapping[str, Sequence[float]], histories: Mapping[str, Mapping[str, Sequence[float]]],
+                  *, metric: str = "val_loss") -> Figure:
+    """Left: each stack's per-layer gradient norm by depth (log scale, input side first); right:
+    its learning curve of `metric`.
+
+    Example:
+        >>> fig = gradient_flow({"relu": [0.3, 0.4, 0.5]}, {"relu": {"val_loss": [0.7, 0.4]}})
+    """
+    if not norms:
+        raise ValueError("norms must map at least one stack name to its per-layer gradient norms.")
+    fig, (depth, curves) = new_figure(1, 2)
+    for name, values in norms.items():
+        values = np.maximum(np.asarray(values, dtype=float), np.finfo(float).tiny)  # log axis: 0 -> tiny
+        depth.plot(np.arange(1, len(values) + 1), values, "o-", label=name)
+    depth.set(yscale="log", xlabel="Dense layer (1 = next to the input; last = the head)",
+              ylabel="||dL/dW|| at initialisation", title="Gradient norm by depth")
+    for name, history in histories.items():
+        if metric in history:
+            curves.plot(np.arange(1, len(history[metric]) + 1), history[metric], label=name)
+    curves.set(xlabel="epoch", ylabel=metric, title=f"Learning curves ({metric})")
+    for ax in (depth, curves):
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize="small")
+    return fig

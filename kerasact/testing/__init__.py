@@ -38,6 +38,8 @@ _EXPORTS: dict[str, str] = {
     "assert_initial_loss": "_training_checks",
     "assert_can_overfit": "_training_checks",
     "assert_weights_update": "_training_checks",
+    "assert_no_dead_units": "_health_checks",
+    "assert_gradients_flow": "_health_checks",
 }
 
 __all__ = sorted([*_EXPORTS, "make_dataset"])

@@ -26,7 +26,8 @@ VERBOSE = ("auto", 0, 1, 2)  # model.fit's values
 
 def check_train_arguments(model: Any, *, epochs: Any, batch_size: Any, log_dir: Any, recipe: Any, run_dir: Any,
                           val_size: Any, test_size: Any, seed: Any, patience: Any, class_weight: Any,
-                          hparams: Any, callbacks: Any, verbose: Any, backup: Any = True) -> None:
+                          hparams: Any, callbacks: Any, verbose: Any, backup: Any = True,
+                          diagnostics: Any = True) -> None:
     """Refuse any bad argument of `train` before it starts (X, y and sample_weight are `validate`'s).
 
     Example:
@@ -40,12 +41,12 @@ def check_train_arguments(model: Any, *, epochs: Any, batch_size: Any, log_dir: 
     check_run_arguments(epochs=epochs, batch_size=batch_size, log_dir=log_dir, recipe=recipe, run_dir=run_dir,
                         val_size=val_size, test_size=test_size, seed=seed, patience=patience,
                         class_weight=class_weight, hparams=hparams, callbacks=callbacks, verbose=verbose,
-                        backup=backup)
+                        backup=backup, diagnostics=diagnostics)
 
 
 def check_run_arguments(*, epochs: Any, batch_size: Any, log_dir: Any, recipe: Any, run_dir: Any, val_size: Any,
                         test_size: Any, seed: Any, patience: Any, class_weight: Any, hparams: Any, callbacks: Any,
-                        verbose: Any, backup: Any = True) -> None:
+                        verbose: Any, backup: Any = True, diagnostics: Any = True) -> None:
     """`train`'s arguments other than the model and the data (what `train_table` checks before building).
 
     Example:
@@ -55,6 +56,9 @@ def check_run_arguments(*, epochs: Any, batch_size: Any, log_dir: Any, recipe: A
     _errors.check_int("epochs", epochs, minimum=1)
     _errors.check_int("batch_size", batch_size, minimum=1)
     _errors.check_bool("backup", backup)
+    if not isinstance(diagnostics, bool) and not (isinstance(diagnostics, numbers.Integral) and diagnostics >= 1):
+        raise _errors.invalid("diagnostics", diagnostics, "True (epochs 1, 2, 4, 8, ...), False, or an int >= 1 "
+                              "(every N-th epoch)", kind=TypeError if not isinstance(diagnostics, int) else ValueError)
     _errors.check_path("log_dir", log_dir, none=True)
     _errors.check_path("run_dir", run_dir, none=True)
     if not isinstance(recipe, str) or not recipe or os.sep in recipe or recipe in (".", ".."):

@@ -57,7 +57,7 @@ class Place:
 
 
 def place(model: keras.Model, strategy: Any, cluster: Cluster, *, log_dir: Any, recipe: str, run_dir: Any,
-          backup: bool, job: Mapping[str, Any]) -> Place:
+          backup: bool, job: Mapping[str, Any], label: str = "") -> Place:
     """Make (the chief) or find this run's directory and backup, and restore the epoch to start from.
 
     Example:
@@ -66,12 +66,12 @@ def place(model: keras.Model, strategy: Any, cluster: Cluster, *, log_dir: Any, 
         0
     """
     if cluster.workers == 1:
-        mine = _run.run_dir_for(log_dir, recipe, run_dir)
+        mine = _run.run_dir_for(log_dir, recipe, run_dir, label)
         kept = Backup(mine / "backup") if mine is not None and backup else None
         first, finished = kept.restore(model) if kept else (0, False)
         return Place(mine, kept, first, finished, cluster, mine)
     # The chief makes the run directory; a worker learns its name from the exchange.
-    mine = _run.run_dir_for(log_dir, recipe, run_dir) if cluster.is_chief else (
+    mine = _run.run_dir_for(log_dir, recipe, run_dir, label) if cluster.is_chief else (
         Path(run_dir) if run_dir is not None else None)
     kept = _backup(mine, cluster) if mine is not None and backup else None
     facts = {"versions": runs.library_versions(), "job": dict(job),

@@ -12,9 +12,12 @@ from typing import Any
 import keras
 
 from kerasact import plots, tabular
+from kerasact.diagnose.monitor import Diagnostics
 from kerasact.model import save_model
-from kerasact.training import runs
+from kerasact.problems import activation_of
+from kerasact.training import experiment, runs
 from kerasact.training import tensorboard as tblog
+from kerasact.training.board import RunBoard
 from kerasact.training.callbacks import Backup, StopOnNaN
 
 
@@ -29,9 +32,9 @@ def progress(verbose: int | str) -> int:
     return (1 if sys.stdout.isatty() else 2) if verbose == "auto" else int(verbose)
 
 
-def callbacks(run_dir: Path | None, patience: int | None,
-              extra: Sequence[keras.callbacks.Callback], backup: Backup | None) -> list:
-    """A run's callbacks: NaN stop, early stopping, TensorBoard, the user's, then the backup.
+def callbacks(run_dir: Path | None, patience: int | None, extra: Sequence[keras.callbacks.Callback],
+              backup: Backup | None, *, problem: str = "run", monitor: Diagnostics | None = None) -> list:
+    """A run's callbacks: NaN stop, early stopping, TensorBoard, diagnostics, the user's, then the backup.
 
     Example:
         >>> [type(c).__name__ for c in callbacks(None, None, [], None)]
@@ -41,11 +44,50 @@ def callbacks(run_dir: Path | None, patience: int | None,
     if patience:
         found.append(keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True))
     if run_dir is not None:
-        found.append(keras.callbacks.TensorBoard(log_dir=str(run_dir), histogram_freq=1, write_graph=True))
+        found.append(RunBoard(run_dir, problem))
+    if monitor is not None:  # after EarlyStopping: its last probe sees the weights the run keeps
+        found.append(monitor)
     return found + list(extra) + ([backup] if backup else [])  # last: backs up what the others left
 
 
-def run_dir_for(log_dir: str | os.PathLike | None, recipe: str, run_dir: str | os.PathLike | None) -> Path | None:
+def diagnostics(setting: bool | int, X: Any, y: Any, run_dir: Path | None, *, seed: int,
+                chief: bool = True) -> Diagnostics | None:
+    """The diagnostics callback `train(diagnostics=...)` asks for: None when off (or not the chief).
+
+    Example:
+        >>> diagnostics(False, None, None, None, seed=0) is None
+        True
+    """
+    if setting is False or not chief:
+        return None
+    return Diagnostics(X, y, every=None if setting is True else int(setting), log_dir=run_dir, seed=seed)
+
+
+def warn(monitor: Diagnostics | None) -> list:
+    """Issue the diagnostics' findings as warnings; returns them (`TrainResult.diagnostics`)."""
+    if monitor is None:
+        return []
+    monitor.warn()
+    return list(monitor.findings)
+
+
+def describe(model: Any) -> str:
+    """A short name for a model's hidden stack: its activations and widths, e.g. `relu-64x32`.
+
+    Example:
+        >>> import kerasact
+        >>> describe(kerasact.build_model("binary", 4, hidden=[(64, "relu"), (32, "tanh")]))
+        'relu+tanh-64x32'
+    """
+    hidden = [layer for layer in model.layers[:-1] if type(layer).__name__ == "Dense"]
+    acts = [row.name for layer in model.layers[:-1] if (row := activation_of(layer)) is not None
+            and row.name != "linear"]
+    widths = "x".join(str(layer.units) for layer in hidden)
+    return "-".join(filter(None, ("+".join(dict.fromkeys(acts)) or ("linear" if hidden else ""), widths))) or "linear"
+
+
+def run_dir_for(log_dir: str | os.PathLike | None, recipe: str, run_dir: str | os.PathLike | None,
+                label: str = "") -> Path | None:
     """The given `run_dir` (created), a fresh one under `log_dir/recipe`, or None (nothing written).
 
     Example:
@@ -60,7 +102,7 @@ def run_dir_for(log_dir: str | os.PathLike | None, recipe: str, run_dir: str | o
                              f"run_dir to train again, or delete that one.")
         Path(run_dir).mkdir(parents=True, exist_ok=True)
         return Path(run_dir)
-    return runs.new_run_dir(log_dir, recipe) if log_dir is not None else None
+    return runs.new_run_dir(log_dir, recipe, label) if log_dir is not None else None
 
 
 def nan_advice(err: FloatingPointError, model: keras.Model, backup: Backup | None) -> str:
@@ -76,7 +118,8 @@ def nan_advice(err: FloatingPointError, model: keras.Model, backup: Backup | Non
 
 
 def write_run(result: Any, figures: Mapping[str, Any], hparams: Mapping[str, Any], facts: Mapping[str, Any], *,
-              batch_size: int, seed: int, seconds: float, problem: str) -> None:
+              batch_size: int, seed: int, seconds: float, problem: str, recipe: str = "run",
+              root: Path | None = None, monitor: Diagnostics | None = None) -> None:
     """Model, metrics.json, PNG plots, and the TensorBoard summary of a finished run.
 
     Args:
@@ -88,6 +131,9 @@ def write_run(result: Any, figures: Mapping[str, Any], hparams: Mapping[str, Any
         seed: the run's seed.
         seconds: training wall time.
         problem: the head's problem type.
+        recipe: the kind of run (the run folder's parent name), an HParams column.
+        root: the log directory whose experiment config lists this run (None: the run's parent).
+        monitor: the run's diagnostics callback, whose report and warnings the run keeps.
 
     Example:
         >>> write_run(result, figures, {}, {"n_samples": {...}}, batch_size=32, seed=0, seconds=1.0,
@@ -96,9 +142,13 @@ def write_run(result: Any, figures: Mapping[str, Any], hparams: Mapping[str, Any
     run_dir = result.run_dir
     for name, fig in figures.items():
         plots.save_png(fig, run_dir / f"{name}.png")
-    hp = {"batch_size": batch_size, "seed": seed, "optimizer": type(result.model.optimizer).__name__,
+    hp = {"recipe": recipe, "problem": problem, "batch_size": batch_size, "seed": seed,
+          "optimizer": type(result.model.optimizer).__name__,
           "learning_rate": float(keras.ops.convert_to_numpy(result.model.optimizer.learning_rate)), **hparams}
-    tblog.log_run_summary(run_dir, hp, result.metrics, figures)
+    notes = [str(f) for f in (monitor.findings if monitor else [])]
+    per_epoch = [k for k in result.history if not k.startswith("val_")]
+    tblog.log_run_summary(run_dir, hp, result.metrics, figures, problem=problem, step=max(result.epochs_run - 1, 0),
+                          validation=result.val_metrics, per_epoch=per_epoch, notes=notes)
     save_model(result.model, run_dir / "model.keras")
     runs.write_json(run_dir / "metrics.json", {
         "test": result.metrics, "validation": result.val_metrics, "hparams": hp, "seed": seed,
@@ -106,4 +156,6 @@ def write_run(result: Any, figures: Mapping[str, Any], hparams: Mapping[str, Any
         "labels": result.codec.to_dict() if result.codec else None, **facts,
         "history": result.history, "versions": runs.library_versions(),
         "schema": tabular.schema_of(result.model).to_dict() if tabular.has_schema(result.model) else None,
+        "diagnostics": monitor.report() if monitor is not None else None,
     })
+    experiment.record(experiment.root_for(root, run_dir))  # after metrics.json: the config reads it

@@ -40,6 +40,9 @@ class TrainResult:
         codec: the label codec for classification (decode predictions with it), else None.
         split: the train/validation/test arrays actually used (labels encoded).
         epochs_run: epochs trained in total, including any before a resume.
+        resumed_from: epochs restored from the run directory's backup (0: a fresh run).
+        diagnostics: what the diagnostics found wrong (dead units, saturation, vanishing or
+            exploding gradients), each with its fix; also issued as `TrainingWarning`s.
     """
 
     model: keras.Model
@@ -51,6 +54,7 @@ class TrainResult:
     split: data.Split = field(repr=False)
     epochs_run: int = 0
     resumed_from: int = 0   # epochs restored from the run directory's backup (0: a fresh run)
+    diagnostics: list = field(default_factory=list)  # the diagnostics' findings (kerasact.diagnose.Finding)
 
 
 def train(
@@ -75,6 +79,7 @@ def train(
     verbose: int | str = "auto",
     backup: bool = True,
     strategy: Any = None,
+    diagnostics: bool | int = True,
 ) -> TrainResult:
     """Train a compiled model on `(X, y)` and evaluate it on a held-out test split.
 
@@ -111,6 +116,9 @@ def train(
             Under one, `batch_size` is the global batch, split evenly over the replicas; on
             several workers only the chief writes the run directory (see the README's
             "Multi-worker training").
+        diagnostics: probe dead/saturated units and gradient flow on 256 training rows and write
+            them to TensorBoard under `diagnostics/` (see the README's "Training diagnostics"):
+            True probes epochs 1, 2, 4, 8, ... and the end; an int N every N-th epoch; False off.
 
     Returns:
         A `TrainResult`.
@@ -132,7 +140,7 @@ def train(
     check_train_arguments(model, epochs=epochs, batch_size=batch_size, log_dir=log_dir, recipe=recipe, run_dir=run_dir,
                           val_size=val_size, test_size=test_size, seed=seed, patience=patience,
                           class_weight=class_weight, hparams=hparams, callbacks=callbacks, verbose=verbose,
-                          backup=backup)
+                          backup=backup, diagnostics=diagnostics)
     strategy = distribute.strategy_for(model, strategy)
     cluster = distribute.prepare(strategy)
     distribute.check_global_batch(batch_size, cluster)
@@ -154,8 +162,9 @@ def train(
                        val_size=val_size, test_size=test_size, patience=patience, class_weight=class_weight,
                        backup=backup)   # what the workers compare
     where = _cluster.place(model, strategy, cluster, log_dir=log_dir, recipe=recipe, run_dir=run_dir, backup=backup,
-                           job=job)
+                           job=job, label=_run.describe(model))
     run_dir, backup, first, finished = where.run_dir, where.backup, where.first, where.finished
+    monitor = _run.diagnostics(diagnostics, parts.X_train, parts.y_train, run_dir, seed=seed, chief=cluster.is_chief)
     if cluster.replicas > 1 and cluster.is_chief and verbose != 0:
         print(_cluster.global_batch_line(batch_size, cluster, where), flush=True)
     started, history = time.perf_counter(), {}
@@ -170,7 +179,8 @@ def train(
         try:
             history = model.fit(
                 **inputs, **validation, initial_epoch=first, epochs=epochs,
-                callbacks=_run.callbacks(run_dir, patience, callbacks, backup), verbose=_run.progress(verbose),
+                callbacks=_run.callbacks(run_dir, patience, callbacks, backup, problem=checked.head.name,
+                                         monitor=monitor), verbose=_run.progress(verbose),
             ).history
         except FloatingPointError as err:
             raise FloatingPointError(_run.nan_advice(err, model, backup)) from None
@@ -186,13 +196,13 @@ def train(
     test, figures = evaluate(model, parts.X_test, parts.y_test, **scoring)
     val, _ = evaluate(model, parts.X_val, parts.y_val, **scoring)
     result = TrainResult(model, history, test, val, run_dir, checked.codec, parts,
-                         epochs_run=len(history.get("loss", [])), resumed_from=first)
+                         epochs_run=len(history.get("loss", [])), resumed_from=first, diagnostics=_run.warn(monitor))
     if run_dir is not None:
         figures = {"learning_curves": plots.learning_curves(history)} | figures
         rows = {"n_samples": {"train": len(parts.y_train), "validation": len(parts.y_val), "test": len(parts.y_test)},
                 **_cluster.facts(cluster, strategy)}
         _run.write_run(result, figures, hparams or {}, rows, batch_size=batch_size, seed=seed, seconds=seconds,
-                       problem=checked.head.name)
+                       problem=checked.head.name, recipe=recipe, root=log_dir, monitor=monitor)
     where.done()  # the run is complete: model.keras and metrics.json replace the backups
     return result
 

@@ -22,12 +22,15 @@ import numpy as np
 _VERSIONED = ("kerasact", "keras", "tensorflow", "tensorboard", "numpy", "scikit-learn", "matplotlib")
 
 
-def new_run_dir(log_dir: str | os.PathLike, recipe: str = "run") -> Path:
+def new_run_dir(log_dir: str | os.PathLike, recipe: str = "run", label: str = "") -> Path:
     """Create and return a fresh `<log_dir>/<recipe>/<run-id>/` folder.
 
+    The run id is the time, then `label` (what the model is, from `_run.describe`), then a random
+    suffix, so TensorBoard's run list reads `binary/20261122-053012-relu-64x32-4f2a`.
+
     Example:
-        >>> new_run_dir("runs", "binary")  # doctest: +SKIP
-        PosixPath('runs/binary/20261122-053012-4f2a')
+        >>> new_run_dir("runs", "binary", "relu-64x32")  # doctest: +SKIP
+        PosixPath('runs/binary/20261122-053012-relu-64x32-4f2a')
     """
     if not recipe or os.sep in recipe or recipe in (".", ".."):
         raise ValueError(f"recipe must be a plain folder name; got {recipe!r}.")
@@ -35,7 +38,7 @@ def new_run_dir(log_dir: str | os.PathLike, recipe: str = "run") -> Path:
     parent.mkdir(parents=True, exist_ok=True)
     stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     while True:
-        path = parent / f"{stamp}-{secrets.token_hex(2)}"
+        path = parent / "-".join(filter(None, (stamp, label, secrets.token_hex(2))))
         try:
             path.mkdir()
             return path

@@ -251,7 +251,8 @@ def train_stream(source: Any, target: str, *, problem: str | None = None, catego
                  recipe: str = "run", run_dir: Any = None, val_size: float = 0.15, test_size: float = 0.15,
                  seed: int = 0, patience: int | None = 10, class_weight: Any = None, sample_weight: Any = None,
                  hparams: Mapping[str, Any] | None = None, callbacks: Sequence[keras.callbacks.Callback] = (),
-                 verbose: int | str = "auto", strategy: Any = None, **options: Any) -> TrainResult:
+                 verbose: int | str = "auto", strategy: Any = None, diagnostics: bool | int = True,
+                 **options: Any) -> TrainResult:
     """Train a table model on CSV files read in chunks, so memory does not grow with the rows.
 
     Args:
@@ -291,7 +292,8 @@ def train_stream(source: Any, target: str, *, problem: str | None = None, catego
                  options={**options, "strategy": strategy}, seed=seed, sample_rows=sample_rows, chunk_rows=chunk_rows)
     check_train_arguments(plan.model, epochs=epochs, batch_size=batch_size, log_dir=log_dir, recipe=recipe,
                           run_dir=run_dir, val_size=val_size, test_size=test_size, seed=seed, patience=patience,
-                          class_weight=class_weight, hparams=hparams, callbacks=callbacks, verbose=verbose)
+                          class_weight=class_weight, hparams=hparams, callbacks=callbacks, verbose=verbose,
+                          diagnostics=diagnostics)
     _check_labels(plan.scan, plan.checked.codec, target, sample_rows)
     fit_options = {"class_weight": _class_weight(class_weight, plan.scan, plan.checked.codec),
                    "verbose": _run.progress(verbose)}
@@ -300,21 +302,25 @@ def train_stream(source: Any, target: str, *, problem: str | None = None, catego
     job = _cluster.job(plan.model, plan.checked.X, plan.checked.y, cluster, rows=sum(plan.n), epochs=epochs,
                        batch_size=batch_size, seed=seed, shuffle_rows=shuffle_rows, patience=patience)
     where = _cluster.place(plan.model, strategy, cluster, log_dir=log_dir, recipe=recipe, run_dir=run_dir,
-                           backup=True, job=job)
+                           backup=True, job=job, label=_run.describe(plan.model))
     run_dir, backup, first, finished = where.run_dir, where.backup, where.first, where.finished
+    held = plan.sample_parts == 0  # the sample's training rows are the probe's
+    monitor = _run.diagnostics(diagnostics, _rows.take(plan.checked.X, held), plan.checked.y[held], run_dir,
+                               seed=seed, chief=cluster.is_chief)
     if cluster.replicas > 1 and cluster.is_chief and verbose not in (0, "0"):
         print(_cluster.global_batch_line(batch_size, cluster, where), flush=True)
     started, history = time.perf_counter(), {}
     with _original_errors(plan.rows):
         if not finished and first < epochs:
-            fit_options["callbacks"] = _run.callbacks(run_dir, patience, callbacks, backup)
+            fit_options["callbacks"] = _run.callbacks(run_dir, patience, callbacks, backup,
+                                                      problem=plan.checked.head.name, monitor=monitor)
             history = _fit(plan, batch_size=batch_size, epochs=epochs, first=first, shuffle=(seed, shuffle_rows),
                            where=where, **fit_options)
         seconds = time.perf_counter() - started
         history = backup.history if backup else history
         (test, figures), (val, _) = plan.score(2, batch_size), plan.score(1, batch_size)
     result = TrainResult(plan.model, history, test, val, run_dir, plan.checked.codec, None,
-                         epochs_run=len(history.get("loss", [])), resumed_from=first)
+                         epochs_run=len(history.get("loss", [])), resumed_from=first, diagnostics=_run.warn(monitor))
     if run_dir is not None:
         n, held = plan.n, plan.sample_parts
         facts = {**_cluster.facts(cluster, strategy), "streamed": True, "sources": [str(f) for f in files],
@@ -322,7 +328,8 @@ def train_stream(source: Any, target: str, *, problem: str | None = None, catego
                  "sample_rows": len(held), "rows_trained": n[0] * (result.epochs_run - first),
                  "scored_rows": {"validation": int((held == 1).sum()), "test": int((held == 2).sum())}}
         _run.write_run(result, {"learning_curves": plots.learning_curves(history)} | figures, hparams or {}, facts,
-                   batch_size=batch_size, seed=seed, seconds=seconds, problem=plan.checked.head.name)
+                   batch_size=batch_size, seed=seed, seconds=seconds, problem=plan.checked.head.name, recipe=recipe,
+                   root=log_dir, monitor=monitor)
     where.done()
     return result
 

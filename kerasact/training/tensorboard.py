@@ -1,20 +1,24 @@
-"""TensorBoard beyond Keras's own callback: the HParams entry of a run, test metrics, plot
-images, and reading event files back with TensorBoard's own reader."""
+"""TensorBoard beyond Keras's own callback: a finished run's HParams entry, test results, summary
+table and plot images, and reading event files back with TensorBoard's own reader."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import tensorflow as tf
-from tensorboard.backend.event_processing import event_accumulator
+from tensorboard import context
+from tensorboard.backend.event_processing import data_provider, event_accumulator, plugin_event_multiplexer
+from tensorboard.plugins import base_plugin
 from tensorboard.plugins.hparams import api as hp
+from tensorboard.plugins.hparams import api_pb2, backend_context, get_experiment, list_session_groups
 from tensorboard.util import tensor_util
 
 from kerasact.plots import figure_to_array
+from kerasact.training.board import scalar_tag
 
 
 def _hparam_value(value: Any) -> bool | int | float | str:
@@ -31,23 +35,52 @@ def log_run_summary(
     hparams: Mapping[str, Any],
     test_metrics: Mapping[str, float],
     figures: Mapping[str, Any] = (),
+    *,
+    problem: str = "run",
+    step: int = 0,
+    validation: Mapping[str, float] = (),
+    per_epoch: Collection[str] = (),
+    notes: Sequence[str] = (),
 ) -> None:
-    """Write the run's HParams entry, its test metrics as scalars and its plots as images.
+    """Write a finished run's HParams entry, final results, summary table and plots.
 
-    These go to the run's root folder, next to Keras's `train/` and `validation/`, so the
-    HParams dashboard lists the run with its hyperparameters and every metric.
+    The test metrics go to the run's `test/` folder under the same tags as the training and
+    validation curves (`binary/accuracy`), at `step` (the last epoch), so each chart ends in the
+    test result as a third run; validation metrics that Keras does not log per epoch (scikit-learn's
+    `r2`, `roc_auc`) go to `validation/` at the same step. The run's root folder gets the HParams
+    session, a text table of the results (with `notes`, e.g. the diagnostics' warnings) and the
+    figures as images.
 
     Example:
-        >>> log_run_summary("runs/binary/x", {"lr": 1e-3}, {"accuracy": 0.97})  # doctest: +SKIP
+        >>> log_run_summary("runs/binary/x", {"lr": 1e-3}, {"accuracy": 0.97}, problem="binary")  # doctest: +SKIP
     """
+    run_dir = Path(run_dir)
+    validation = dict(validation)
+    final = {k: v for k, v in validation.items() if k not in per_epoch}
+    writers = {"test": (test_metrics, run_dir / "test"), "validation": (final, run_dir / "validation")}
+    for values, folder in writers.values():
+        if values:
+            writer = tf.summary.create_file_writer(str(folder))
+            with writer.as_default(step=step):
+                for name, value in values.items():
+                    tf.summary.scalar(scalar_tag(problem, name), float(value))
+            writer.close()
     writer = tf.summary.create_file_writer(str(run_dir))
-    with writer.as_default():
-        hp.hparams({k: _hparam_value(v) for k, v in hparams.items()}, trial_id=Path(run_dir).name)
-        for name, value in test_metrics.items():
-            tf.summary.scalar(f"test/{name}", float(value), step=0)
+    with writer.as_default(step=step):
+        # The HParams table's row name: `binary/20261122-053012-relu-64x32-4f2a`, as the Runs list reads.
+        hp.hparams({k: _hparam_value(v) for k, v in hparams.items()}, trial_id=f"{run_dir.parent.name}/{run_dir.name}")
+        tf.summary.text("summary", _table(test_metrics, validation, notes))
         for name, fig in dict(figures).items():
-            tf.summary.image(f"plots/{name}", figure_to_array(fig)[None], step=0)
+            tf.summary.image(f"plots/{name}", figure_to_array(fig)[None])
     writer.close()
+
+
+def _table(test: Mapping[str, float], validation: Mapping[str, float], notes: Sequence[str]) -> str:
+    """The run's results as the Markdown table TensorBoard's Text tab renders."""
+    rows = ["| metric | test | validation |", "|---|---|---|"]
+    rows += [f"| {name} | {float(value):.4g} | "
+             + (f"{float(validation[name]):.4g}" if name in validation else "") + " |" for name, value in test.items()]
+    return "\n".join(rows + ([""] + [f"- {note}" for note in notes] if notes else []))
 
 
 def read_scalars(log_dir: str | os.PathLike) -> dict[str, dict[str, list[tuple[int, float]]]]:
@@ -88,6 +121,47 @@ def read_plugin_tags(log_dir: str | os.PathLike, plugin: str) -> dict[str, list[
         except KeyError:  # the plugin wrote nothing in this run
             out[run] = []
     return out
+
+
+def read_experiment(log_dir: str | os.PathLike) -> dict[str, Any]:
+    """What TensorBoard's HParams tab shows for `log_dir`, read with the HParams plugin's own handlers.
+
+    Returns:
+        `{"hparams": [column, ...], "metrics": [(group, tag, display name), ...],
+        "sessions": {row name: {"hparams": {name: value}, "metrics": {(group, tag): (value, step)}}}}`,
+        columns and metrics in the order the table shows them (its first five metrics are ticked).
+
+    Example:
+        >>> read_experiment("runs")["metrics"][0]  # doctest: +SKIP
+        ('test', 'binary/accuracy', 'test accuracy')
+    """
+    multiplexer = plugin_event_multiplexer.EventMultiplexer()
+    multiplexer.AddRunsFromDirectory(str(log_dir))
+    multiplexer.Reload()
+    tb = base_plugin.TBContext(logdir=str(log_dir), multiplexer=multiplexer,
+                               data_provider=data_provider.MultiplexerDataProvider(multiplexer, str(log_dir)))
+    request, backend = context.RequestContext(), backend_context.Context(tb)
+    experiment = get_experiment.Handler(request, backend, "", api_pb2.GetExperimentRequest()).run()
+    query = api_pb2.ListSessionGroupsRequest(start_index=0, slice_size=10_000, allowed_statuses=[
+        api_pb2.STATUS_UNKNOWN, api_pb2.STATUS_SUCCESS, api_pb2.STATUS_FAILURE, api_pb2.STATUS_RUNNING])
+    for info in experiment.hparam_infos:
+        query.col_params.add(hparam=info.name)
+    for info in experiment.metric_infos:
+        query.col_params.add(metric=info.name)
+    groups = list_session_groups.Handler(request, backend, "", query).run().session_groups
+    return {
+        "hparams": [info.name for info in experiment.hparam_infos],
+        "metrics": [(m.name.group, m.name.tag, m.display_name) for m in experiment.metric_infos],
+        "sessions": {g.name: {"hparams": {k: _value(v) for k, v in g.hparams.items()},
+                              "metrics": {(m.name.group, m.name.tag): (m.value, m.training_step)
+                                          for m in g.metric_values}} for g in groups},
+    }
+
+
+def _value(proto: Any) -> Any:
+    """A protobuf `Value`'s content (number, string or bool)."""
+    kind = proto.WhichOneof("kind")
+    return getattr(proto, kind) if kind else None
 
 
 def _runs(log_dir: str | os.PathLike):

@@ -2,7 +2,8 @@
 a journal-file or database storage), resumable, parallel, every trial a TensorBoard run.
 
 The study lives in `log_dir/name/`: `study.journal` (Optuna's storage unless `storage` is
-given), `experiment/` (the one HParams config), one run directory per trial, and at the end
+given), one run directory per trial (listed in `log_dir`'s one HParams config,
+`kerasact.training.experiment`, as every run under `log_dir` is), and at the end
 `best.toml` (the best `ModelSpec`) and `best.keras` (its model). Started again with the same
 `log_dir` and `name` (or `storage`), a search keeps its finished trials and runs the rest of
 the budget; a trial whose process died is marked failed.
@@ -25,9 +26,9 @@ import pandas as pd
 from kerasact import _errors, tabular
 from kerasact.inputs import validate
 from kerasact.model import ModelSpec, build_from_spec, load_model
-from kerasact.problems import HEADS, infer_problem
+from kerasact.problems import infer_problem
 from kerasact.training import TrainResult, train, train_table
-from kerasact.tuning import checks, hparams
+from kerasact.tuning import checks
 from kerasact.tuning.checks import MINIMIZE
 from kerasact.tuning.processes import run_trials
 from kerasact.tuning.space import as_space
@@ -143,8 +144,6 @@ def _run(job: Job, name: str, workers: int) -> SearchResult:
                          "a resumed search needs the same ones: use another name= for this search.")
     current.set_user_attr("fingerprint", job.fingerprint)
     _fail_dead_trials(current)
-    hparams.write_config(job.study_dir, job.space, _head_metric_names(job.problem),
-                         checks.EXTRA_METRICS[job.problem])
     run_trials(job, workers)
     return _result(optuna.load_study(study_name=name, storage=job.storage), job)
 
@@ -217,12 +216,6 @@ def _alive(pid: int) -> bool:
     except PermissionError:  # someone else's process of that number: alive
         return True
     return True
-
-
-def _head_metric_names(problem: str) -> list[str]:
-    head = HEADS[problem]
-    _, option = head.loss_option(None)
-    return [m.name for m in head.metrics(False, option.labels)]
 
 
 def _result(current: optuna.Study, job: Job) -> SearchResult:

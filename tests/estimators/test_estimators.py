@@ -258,7 +258,7 @@ def test_log_dir_writes_a_tensorboard_run(binary, tmp_path):
     train_dirs = list(tmp_path.glob("MLPClassifier/*/train"))
     assert len(train_dirs) == 1
     events = EventAccumulator(str(train_dirs[0]), size_guidance={"tensors": 0}).Reload()
-    assert len(events.Tensors("epoch_loss")) == 3
+    assert len(events.Tensors("binary/loss")) == 3
 
 
 # -- errors -----------------------------------------------------------------------------

@@ -23,9 +23,11 @@ from kerasact.testing import (
     _training_checks,
     assert_can_overfit,
     assert_finite,
+    assert_gradients_flow,
     assert_gradients_match,
     assert_initial_loss,
     assert_matches_reference,
+    assert_no_dead_units,
     assert_output_contract,
     assert_tensorboard_logged,
     assert_weights_update,
@@ -51,6 +53,8 @@ CHECKS = {
     "assert_can_overfit": lambda m, X, y: assert_can_overfit(m, X[:16], y[:16]),
     "assert_weights_update": lambda m, X, y: assert_weights_update(m, X, y),
     "assert_finite": lambda m, X, y: assert_finite(m, X),
+    "assert_no_dead_units": lambda m, X, y: assert_no_dead_units(m, X),
+    "assert_gradients_flow": lambda m, X, y: assert_gradients_flow(m, X, y),
 }
 
 
@@ -59,7 +63,7 @@ def _count(problem):
 
 
 def _build(problem, **options):
-    return build_model(problem, D, hidden=(16, 8), seed=0, **_count(problem), **options)
+    return build_model(problem, D, **{"hidden": (16, 8), **options}, seed=0, **_count(problem))
 
 
 def _data(problem):
@@ -223,6 +227,15 @@ BROKEN = {
     "zero-lr/overfit": (_zero_lr, "binary", OVERFIT_60, r"at learning rate 0 .*the learning rate is 0"),
     "dead-relu/weights": (_dead_relu, "binary", WEIGHTS, r"5 of 6 .*dead ReLUs"),
     "dead-relu/overfit": (_dead_relu, "binary", OVERFIT_60, r"cannot overfit"),
+    "dead-relu/dead-units": (
+        _dead_relu, "binary", CHECKS["assert_no_dead_units"],
+        r"at most 0% dead .*dense\w*: 16 of 16 relu units \(100%\) are dead on all 64 rows of X; "
+        r"dense\w*: 8 of 8 .* — Lower the"),
+    "dead-relu/gradients-flow": (
+        _dead_relu, "binary", CHECKS["assert_gradients_flow"], r"found 0 \(0 vs 0\) — the relu stack"),
+    "deep-sigmoid/gradients-flow": (
+        lambda: _build("binary", hidden=[(32, "sigmoid")] * 8), "binary", CHECKS["assert_gradients_flow"],
+        r"at least 0\.001 of the head's .*the sigmoid stack is vanishing: Use 'relu'"),
     "nan-weights/finite": (
         _nan_weights, "binary", CHECKS["assert_finite"],
         r"1 weight\(s\) hold NaN/inf, expected all finite: [\w/]+_head/kernel \(1 of 8 NaN/inf\)"),
@@ -238,6 +251,7 @@ BROKEN = {
 
 
 @pytest.mark.filterwarnings("ignore:You are using a softmax over axis -1")
+@pytest.mark.filterwarnings("ignore::kerasact.LintWarning")
 @pytest.mark.parametrize("case", sorted(BROKEN))
 def test_assertion_fails_on_a_broken_model_with_a_clear_message(case):
     factory, problem, check, pattern = BROKEN[case]

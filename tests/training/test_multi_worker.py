@@ -191,7 +191,7 @@ def test_a_killed_worker_is_resumed_from_its_last_epoch(tmp_path):
     assert f"Epoch {done + 1}/6" in resumed.stdout and "Epoch 1/6" not in resumed.stdout
     unbroken = _kerasact(*common, "--run-dir", str(tmp_path / "runs" / "unbroken"))
     assert unbroken.returncode == 0, unbroken.stderr[-3000:]
-    assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == ["killed", "unbroken"]
+    assert sorted(p.name for p in (tmp_path / "runs").iterdir() if p.is_dir()) == ["experiment", "killed", "unbroken"]
     assert not [p for p in killed.iterdir() if p.name.startswith("backup")]
     # The resumed run takes the unbroken run's batches from the restored weights and Adam state;
     # the only difference is float32 rounding of the same sums.

@@ -48,12 +48,14 @@ def test_run_directory_holds_model_metrics_and_plots(run):
 def test_tensorboard_reads_scalars_hparams_histograms_and_images(run):
     problem, result = run
     scalars = read_scalars(result.run_dir)
-    assert {"epoch_loss", "epoch_learning_rate"} <= set(scalars["train"])
-    assert "epoch_loss" in scalars["validation"]
-    assert len(scalars["train"]["epoch_loss"]) == result.epochs_run
-    assert {f"test/{k}" for k in result.metrics} == set(scalars["."])
+    assert {f"{problem}/loss", "optimizer/learning_rate"} <= set(scalars["train"])
+    assert f"{problem}/loss" in scalars["validation"]
+    assert len(scalars["train"][f"{problem}/loss"]) == result.epochs_run
+    assert {f"{problem}/{k}" for k in result.metrics} == set(scalars["test"])  # final results, beside the curves
+    assert {step for values in scalars["test"].values() for step, _ in values} == {result.epochs_run - 1}
     assert read_plugin_tags(result.run_dir, "hparams")["."] == ["_hparams_/session_start_info"]
     assert read_plugin_tags(result.run_dir, "histograms")["train"]
+    assert read_plugin_tags(result.run_dir, "text")["."] == ["summary"]
     assert set(read_plugin_tags(result.run_dir, "images")["."]) == {f"plots/{f}" for f in FIGURES[problem]}
 
 
