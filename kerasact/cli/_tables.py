@@ -58,7 +58,8 @@ def train(args: argparse.Namespace) -> int:
         args.data, args.target, problem=args.problem, categorical=args.categorical,
         numeric=args.numeric, drop=args.drop, epochs=args.epochs, seed=args.seed, log_dir=args.log_dir,
         recipe=_run_name(args.data), callbacks=[_ShowHead()], batch_size=args.batch_size, run_dir=args.run_dir,
-        strategy=strategy, **model_options)
+        strategy=strategy, diagnostics=True if args.diagnostics is None else args.diagnostics or False,
+        **model_options)
     if not cluster.is_chief:
         print(f"kerasact: {cluster.name} finished; the chief wrote the run directory.", flush=True)
         return 0

@@ -155,6 +155,20 @@ def _train_arguments(p: argparse.ArgumentParser) -> None:
                         "127.0.0.1 ports); on a cluster, run the command on every node with TF_CONFIG instead")
     p.add_argument("--join-timeout", type=_positive(float), default=120.0, metavar="S",
                    help="seconds for every worker of the cluster to start (default 120)")
+    p.add_argument("--diagnostics", type=_at_least_zero, metavar="N",
+                   help="probe dead/saturated units and gradient flow every N-th epoch, 0 for never (default: "
+                        "epochs 1, 2, 4, 8, ...; they go to TensorBoard under diagnostics/)")
+
+
+def _at_least_zero(text: str) -> int:
+    """An argparse type: an int >= 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an int") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be 0 or more")
+    return value
 
 
 def _positive(kind: type) -> Callable[[str], Any]:

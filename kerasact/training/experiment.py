@@ -40,6 +40,7 @@ CONFIG_RUN = "experiment"  # the sub-folder holding the config (a run with no sc
 FIRST = ("recipe", "problem")  # the columns shown first
 HEADLINE = ("accuracy", "r2", "roc_auc", "loss")  # a problem's metrics in this order, the rest after
 MAX_DISCRETE = 12  # more distinct numbers than this: an interval domain instead of a list
+DEPTH = 3  # runs are found this many folder levels below the log directory at most
 
 
 def root_for(log_dir: str | os.PathLike | None, run_dir: str | os.PathLike) -> Path:
@@ -57,15 +58,24 @@ def root_for(log_dir: str | os.PathLike | None, run_dir: str | os.PathLike) -> P
     return held[-1] if held else Path(run_dir).parent
 
 
+def _below(root: Path, name: str) -> list[Path]:
+    """`name` in the folders 1 to `DEPTH` levels below `root` (a run is `<recipe>/<run>` or
+    `<study>/<trial>`): bounded, so a run whose parent is a big folder (the current directory,
+    /tmp) never walks a whole tree."""
+    return sorted(p for depth in range(1, DEPTH + 1) for p in root.glob("/".join(["*"] * depth + [name])))
+
+
 def _sessions(root: Path) -> list[dict[str, Any]]:
     """Each finished run under `root`: its hparams, problem and metric names, from metrics.json."""
     found = []
-    for path in sorted(root.rglob("metrics.json")):
+    for path in _below(root, "metrics.json"):
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):  # a run being written or damaged: left out of the columns
             continue
-        if isinstance(data, dict) and isinstance(data.get("hparams"), dict) and data.get("problem"):
+        # A kerasact run's metrics.json (a concept recipe's own summary has no problem).
+        kerasact_run = isinstance(data, dict) and isinstance(data.get("hparams"), dict) and "versions" in data
+        if kerasact_run and data.get("problem"):
             found.append(data)
     return found
 
@@ -174,7 +184,7 @@ def record(root: str | os.PathLike) -> Path:
             tf.summary.experimental.write_raw_pb(config_pb(sessions).SerializeToString(), step=0)
         writer.close()
         _replace(root / CONFIG_RUN, staging)
-        for nested in root.glob(f"*/**/{CONFIG_RUN}"):  # one config per log directory: TensorBoard reads one
+        for nested in _below(root, CONFIG_RUN):  # one config per log directory: TensorBoard reads one
             if nested.is_dir() and all(p.name.startswith("events.out.tfevents.") for p in nested.iterdir()):
                 shutil.rmtree(nested, ignore_errors=True)
     return root / CONFIG_RUN
