@@ -9,7 +9,8 @@ The thresholds are module constants, documented in the README's "Training diagno
   saturated (on `health.SATURATED_ROWS` of the probe rows);
 - `vanishing-gradients`: the first Dense's gradient norm is below `VANISHING_RATIO` of the head's,
   in the median of the run's probes (before the first step, the probed epochs and the end: as
-  the head fits, its own gradient shrinks and the ratio of a vanishing stack rises late on).
+  the head fits, its own gradient shrinks and the ratio of a vanishing stack rises late on),
+  unless dead units explain it (then `dead-units` fires alone, with its own fix).
 
 Gradients that explode end in a NaN/inf loss, which `train` stops at once with its own advice
 (`StopOnNaN`); this ratio does not show them early (large weights scale the forward and the
@@ -48,7 +49,7 @@ def _since(timeline: Timeline, layer: str, limit: float) -> int | None:
     for epoch, found in timeline:
         site = next((s for s in found.sites if s.layer == layer), None)
         stalled = site is not None and site.stalled is not None and site.stalled >= limit
-        since = (since or epoch) if stalled else None
+        since = (epoch if since is None else since) if stalled else None
     return since
 
 
@@ -71,11 +72,13 @@ def _vanishing(timeline: Timeline, final: Probe) -> Problems:
     ratios = [p.gradient_ratio for p in [*(p for _, p in timeline), final] if p.gradient_ratio is not None]
     if not ratios or float(np.median(ratios)) >= VANISHING_RATIO:
         return []
+    if any(s.kind == "dead" and s.stalled >= DEAD_FRACTION for s in final.sites):
+        return []  # dead units cut the gradient: `dead-units` says so, with the fix that applies
     ratio = float(np.median(ratios))
     first, head = next(iter(final.gradients)), list(final.gradients)[-1]
     acts = "+".join(dict.fromkeys(s.activation for s in final.sites)) or "linear"
     seen = f"in the median of {len(ratios)} probes" if len(ratios) > 1 else "in the trained model"
-    return [(first, f"gradients into {first} are {ratio:.1g} of those into the head ({head}) {seen}: "
+    return [(first, f"gradients into {first} are {ratio:.1e} times those into the head ({head}) {seen}: "
              f"the {acts} stack is vanishing, so its first layers barely learn.")]
 
 
@@ -90,12 +93,15 @@ def _saturated_words(site: LayerHealth) -> str:
 RULES: dict[str, HealthRule] = {
     "dead-units": HealthRule(
         _stalled("dead", DEAD_FRACTION, _dead_words),
-        "Lower the learning rate, or use 'leaky_relu' or 'gelu', which have no flat region."),
+        "Lower the learning rate (or, dead from the start, check the initial biases), or use 'leaky_relu' or "
+        "'gelu', which have no flat region."),
     "saturated-units": HealthRule(
         _stalled("saturated", SATURATED_FRACTION, _saturated_words),
-        "Normalise the inputs (normalize=True), lower the learning rate, or use 'relu'."),
+        "Scale the inputs (normalize=True) if they are not, lower the learning rate or the initial weights, or "
+        "use 'relu'."),
     "vanishing-gradients": HealthRule(
-        _vanishing, "Use 'relu' or 'gelu' in the hidden layers, add batch_norm=True, or use fewer layers."),
+        _vanishing, "Use a non-saturating activation such as 'relu' or 'gelu', add batch_norm=True, or use fewer "
+        "layers."),
 }
 
 

@@ -25,7 +25,7 @@ from kerasact.estimators._convergence import Convergence
 from kerasact.inputs import frames
 from kerasact.model.spec import MAX_SEED
 from kerasact.runtime import pipeline
-from kerasact.training import runs
+from kerasact.training import runs, tensorboard
 from kerasact.training.board import RunBoard
 
 AUTO_BATCH = 200  # scikit-learn's batch_size="auto" is min(200, n_samples)
@@ -178,6 +178,9 @@ class BaseMLP(BaseEstimator):
         self.t_ += len(y_enc) * self.n_iter_
         self.best_loss_ = min([self.loss_, *curve])
         self.history_.setdefault("loss", []).extend(curve)
+        if p["log_dir"] is not None:  # a TensorBoard run per fit, as adam/sgd: the loss per L-BFGS iteration
+            run_dir = runs.new_run_dir(p["log_dir"], type(self).__name__)
+            tensorboard.log_curve(run_dir / "train", self._spec.problem, {"loss": curve})
         if not np.isfinite(self.loss_):
             raise ValueError(f"Training diverged: the L-BFGS loss became {self.loss_}. Scale the features "
                              "(normalize=True or a StandardScaler).")

@@ -35,12 +35,13 @@ def get(optimizer: str | keras.optimizers.Optimizer, learning_rate: float | None
     """
     if isinstance(optimizer, keras.optimizers.Optimizer):
         if learning_rate is not None:
-            optimizer.learning_rate = learning_rate
+            optimizer.learning_rate = float(learning_rate)
         return optimizer
     key = resolve(optimizer)
     if learning_rate is not None and (isinstance(learning_rate, bool) or not learning_rate > 0):
         raise ValueError(f"learning_rate must be a positive number; got {learning_rate!r}.")
-    kwargs = {} if learning_rate is None else {"learning_rate": learning_rate}
+    # Keras takes a float or a schedule only: learning_rate=10 (an int) would fail deep inside it.
+    kwargs = {} if learning_rate is None else {"learning_rate": float(learning_rate)}
     return OPTIMIZERS[key](**kwargs)
 
 

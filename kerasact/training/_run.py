@@ -86,6 +86,25 @@ def describe(model: Any) -> str:
     return "-".join(filter(None, ("+".join(dict.fromkeys(acts)) or ("linear" if hidden else ""), widths))) or "linear"
 
 
+def model_hparams(model: keras.Model) -> dict[str, Any]:
+    """What the model itself says for the HParams table: widths, activations, dropout, L2, batch norm.
+
+    Example:
+        >>> import kerasact
+        >>> model_hparams(kerasact.build_model("binary", 4, hidden=[(8, "relu")], dropout=0.1))
+        {'hidden': '[8]', 'activation': 'relu', 'dropout': 0.1, 'l2': 0.0, 'batch_norm': False}
+    """
+    body = model.layers[:-1]  # the head's activation is the problem's link, not a choice
+    widths = [layer.units for layer in body if isinstance(layer, keras.layers.Dense)]
+    acts = [row.name for layer in body if (row := activation_of(layer)) is not None and row.name != "linear"]
+    l2 = [float(getattr(getattr(layer, "kernel_regularizer", None), "l2", 0.0)) for layer in model.layers]
+    return {"hidden": str(widths), "activation": "+".join(dict.fromkeys(acts)) or "linear",
+            "dropout": max((float(layer.rate) for layer in model.layers if isinstance(layer, keras.layers.Dropout)),
+                           default=0.0),
+            "l2": max(l2, default=0.0),
+            "batch_norm": any(isinstance(layer, keras.layers.BatchNormalization) for layer in model.layers)}
+
+
 def run_dir_for(log_dir: str | os.PathLike | None, recipe: str, run_dir: str | os.PathLike | None,
                 label: str = "") -> Path | None:
     """The given `run_dir` (created), a fresh one under `log_dir/recipe`, or None (nothing written).
@@ -142,13 +161,15 @@ def write_run(result: Any, figures: Mapping[str, Any], hparams: Mapping[str, Any
     run_dir = result.run_dir
     for name, fig in figures.items():
         plots.save_png(fig, run_dir / f"{name}.png")
-    hp = {"recipe": recipe, "problem": problem, "batch_size": batch_size, "seed": seed,
-          "optimizer": type(result.model.optimizer).__name__,
+    hp = {"recipe": recipe, "problem": problem, **model_hparams(result.model), "batch_size": batch_size, "seed": seed,
+          "optimizer": type(result.model.optimizer).__name__.lower(),  # as kerasact.OPTIMIZERS and search name it
           "learning_rate": float(keras.ops.convert_to_numpy(result.model.optimizer.learning_rate)), **hparams}
     notes = [str(f) for f in (monitor.findings if monitor else [])]
     per_epoch = [k for k in result.history if not k.startswith("val_")]
+    root = experiment.root_for(root, run_dir)
     tblog.log_run_summary(run_dir, hp, result.metrics, figures, problem=problem, step=max(result.epochs_run - 1, 0),
-                          validation=result.val_metrics, per_epoch=per_epoch, notes=notes)
+                          validation=result.val_metrics, per_epoch=per_epoch, notes=notes,
+                          session=run_dir.resolve().relative_to(root.resolve()).as_posix())  # as the Runs list reads
     save_model(result.model, run_dir / "model.keras")
     runs.write_json(run_dir / "metrics.json", {
         "test": result.metrics, "validation": result.val_metrics, "hparams": hp, "seed": seed,
@@ -158,4 +179,4 @@ def write_run(result: Any, figures: Mapping[str, Any], hparams: Mapping[str, Any
         "schema": tabular.schema_of(result.model).to_dict() if tabular.has_schema(result.model) else None,
         "diagnostics": monitor.report() if monitor is not None else None,
     })
-    experiment.record(experiment.root_for(root, run_dir))  # after metrics.json: the config reads it
+    experiment.record(root)  # after metrics.json: the config reads it

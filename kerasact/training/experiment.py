@@ -40,12 +40,12 @@ CONFIG_RUN = "experiment"  # the sub-folder holding the config (a run with no sc
 FIRST = ("recipe", "problem")  # the columns shown first
 HEADLINE = ("accuracy", "r2", "roc_auc", "loss")  # a problem's metrics in this order, the rest after
 MAX_DISCRETE = 12  # more distinct numbers than this: an interval domain instead of a list
-DEPTH = 3  # runs are found this many folder levels below the log directory at most
+DEPTH = 5  # runs are found this many folder levels below the log directory at most
 
 
 def root_for(log_dir: str | os.PathLike | None, run_dir: str | os.PathLike) -> Path:
     """The log directory a run belongs to: `log_dir` when the run is inside it, else the outermost
-    of the run's three nearest parents that already holds a config, else its parent.
+    of the run's parents that already holds a config, else its parent.
 
     Example:
         >>> root_for("runs", "runs/binary/x")
@@ -53,16 +53,29 @@ def root_for(log_dir: str | os.PathLike | None, run_dir: str | os.PathLike) -> P
     """
     if log_dir is not None and Path(run_dir).resolve().is_relative_to(Path(log_dir).resolve()):
         return Path(log_dir)
-    parents = list(Path(run_dir).parents)[:3]
+    parents = list(Path(run_dir).resolve().parents)[: DEPTH]  # no deeper than a log dir's runs are found
     held = [p for p in parents if (p / CONFIG_RUN).is_dir()]
     return held[-1] if held else Path(run_dir).parent
 
 
-def _below(root: Path, name: str) -> list[Path]:
-    """`name` in the folders 1 to `DEPTH` levels below `root` (a run is `<recipe>/<run>` or
-    `<study>/<trial>`): bounded, so a run whose parent is a big folder (the current directory,
-    /tmp) never walks a whole tree."""
-    return sorted(p for depth in range(1, DEPTH + 1) for p in root.glob("/".join(["*"] * depth + [name])))
+def _below(root: Path, name: str, depth: int = DEPTH) -> list[Path]:
+    """`name` in the folders 1 to `depth` levels below `root` (a run is `<recipe>/<run>`,
+    `<study>/<trial>` or deeper), skipping hidden folders (`.venv`) and links: bounded, so a run
+    whose parent is a big folder (the current directory, /tmp) never walks a whole tree."""
+    found: list[Path] = []
+    try:
+        entries = sorted(os.scandir(root), key=lambda e: e.name)
+    except OSError:  # vanished or unreadable: nothing of ours there
+        return found
+    for entry in entries:
+        if entry.name.startswith(".") or not entry.is_dir(follow_symlinks=False):
+            continue
+        folder = Path(entry.path)
+        if (folder / name).exists():
+            found.append(folder / name)
+        if depth > 1:
+            found += _below(folder, name, depth - 1)
+    return found
 
 
 def _sessions(root: Path) -> list[dict[str, Any]]:

@@ -41,8 +41,8 @@ class TrainResult:
         split: the train/validation/test arrays actually used (labels encoded).
         epochs_run: epochs trained in total, including any before a resume.
         resumed_from: epochs restored from the run directory's backup (0: a fresh run).
-        diagnostics: what the diagnostics found wrong (dead units, saturation, vanishing or
-            exploding gradients), each with its fix; also issued as `TrainingWarning`s.
+        diagnostics: what the diagnostics found wrong (dead units, saturated units, vanishing
+            gradients), each a `kerasact.Finding` with its fix; also issued as `TrainingWarning`s.
     """
 
     model: keras.Model

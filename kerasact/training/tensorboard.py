@@ -36,11 +36,12 @@ def log_run_summary(
     test_metrics: Mapping[str, float],
     figures: Mapping[str, Any] = (),
     *,
-    problem: str = "run",
+    problem: str | None = None,
     step: int = 0,
     validation: Mapping[str, float] = (),
     per_epoch: Collection[str] = (),
     notes: Sequence[str] = (),
+    session: str | None = None,
 ) -> None:
     """Write a finished run's HParams entry, final results, summary table and plots.
 
@@ -51,10 +52,25 @@ def log_run_summary(
     session, a text table of the results (with `notes`, e.g. the diagnostics' warnings) and the
     figures as images.
 
+    Args:
+        run_dir: the run directory.
+        hparams: the run's hyperparameters (its HParams row).
+        test_metrics: the final results, by metric name.
+        figures: figures by name, written as images.
+        problem: the scalars' group (`binary` -> `binary/accuracy`); None: the run folder's parent
+            name (a concept recipe's own group).
+        step: the step of the results: the last epoch.
+        validation: the validation metrics, for the table (and those not in `per_epoch` as scalars).
+        per_epoch: metric names Keras already logged every epoch.
+        notes: lines under the table (the diagnostics' warnings).
+        session: the HParams row's name; None: `<parent>/<run>`. Give the path relative to the
+            log directory, so the row reads as TensorBoard's Runs list.
+
     Example:
         >>> log_run_summary("runs/binary/x", {"lr": 1e-3}, {"accuracy": 0.97}, problem="binary")  # doctest: +SKIP
     """
     run_dir = Path(run_dir)
+    problem = problem or run_dir.parent.name
     validation = dict(validation)
     final = {k: v for k, v in validation.items() if k not in per_epoch}
     writers = {"test": (test_metrics, run_dir / "test"), "validation": (final, run_dir / "validation")}
@@ -67,11 +83,25 @@ def log_run_summary(
             writer.close()
     writer = tf.summary.create_file_writer(str(run_dir))
     with writer.as_default(step=step):
-        # The HParams table's row name: `binary/20261122-053012-relu-64x32-4f2a`, as the Runs list reads.
-        hp.hparams({k: _hparam_value(v) for k, v in hparams.items()}, trial_id=f"{run_dir.parent.name}/{run_dir.name}")
+        hp.hparams({k: _hparam_value(v) for k, v in hparams.items()},
+                   trial_id=session or f"{run_dir.parent.name}/{run_dir.name}")
         tf.summary.text("summary", _table(test_metrics, validation, notes))
         for name, fig in dict(figures).items():
             tf.summary.image(f"plots/{name}", figure_to_array(fig)[None])
+    writer.close()
+
+
+def log_curve(folder: str | os.PathLike, problem: str, curves: Mapping[str, Sequence[float]]) -> None:
+    """Write per-step values (an L-BFGS loss per iteration) as `<problem>/<name>` scalars at steps 0, 1, ...
+
+    Example:
+        >>> log_curve("runs/MLPClassifier/x/train", "binary", {"loss": [0.69, 0.41]})  # doctest: +SKIP
+    """
+    writer = tf.summary.create_file_writer(str(folder))
+    with writer.as_default():
+        for name, values in curves.items():
+            for step, value in enumerate(values):
+                tf.summary.scalar(scalar_tag(problem, name), float(value), step=step)
     writer.close()
 
 

@@ -141,7 +141,7 @@ def run(trial: optuna.Trial, job: Job) -> tuple[optuna.trial.TrialState, float |
         # No per-epoch backup: a trial killed mid-way is failed and the budget runs another (~25 ms an epoch saved).
         # log_dir: the search's own, whose one HParams config lists the trials beside the other runs there.
         common = dict(seed=job.seed, run_dir=job.study_dir / name, log_dir=job.study_dir.parent, hparams=hparams,
-                      callbacks=[pruning], verbose=0, backup=False)
+                      recipe=job.study_dir.name, callbacks=[pruning], verbose=0, backup=False)
         if job.target is not None:  # a table: its preprocessing is adapted on the training rows
             result = train_table(job.X, job.target, problem=job.problem, **build, **common, **run_options)
         else:

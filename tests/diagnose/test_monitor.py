@@ -97,6 +97,16 @@ def healthy(cancer, tmp_path_factory):
         return train(model, X, y, epochs=20, patience=None, log_dir=tmp_path_factory.mktemp("runs"), verbose=0)
 
 
+def test_dead_units_cut_the_gradient_and_only_the_dead_rule_speaks(cancer):
+    X, y = cancer
+    model = _model(cancer, [(16, "relu"), (8, "relu")])
+    layer = health.dense_layers(model)[0]
+    layer.bias.assign(np.full(16, -100.0, "float32"))  # the whole first layer dead: no gradient below it
+    found = advice.advise([], health.probe(model, X[:256], y[:256].astype("float32")))
+    # Both layers (the second gets only zeros), and not also "vanishing", with advice to use relu.
+    assert [f.code for f in found] == ["dead-units", "dead-units"]
+
+
 def test_a_healthy_model_triggers_nothing(healthy):
     assert healthy.diagnostics == []
     report = json.loads((healthy.run_dir / "metrics.json").read_text())["diagnostics"]
@@ -120,7 +130,8 @@ def test_the_callback_writes_diagnostics_to_tensorboard(healthy):
 
 def test_a_broken_run_warns_at_the_end_and_keeps_the_warning(cancer, tmp_path):
     X, y = cancer
-    with pytest.warns(TrainingWarning, match=r"70% of dense\w*'s relu units are dead after epoch 1: .* Fix: Lower"):
+    # Dead before the first step (the bias was set so): the warning says so, not "after epoch 1".
+    with pytest.warns(TrainingWarning, match=r"70% of dense\w*'s relu units are dead from the start: .* Fix: Lower"):
         result = train(_dead(cancer), X, y, epochs=2, patience=None, log_dir=tmp_path, verbose=0)
     saved = json.loads((result.run_dir / "metrics.json").read_text())["diagnostics"]["warnings"]
     assert [w["code"] for w in saved] == [f.code for f in result.diagnostics] == ["dead-units"]

@@ -48,8 +48,11 @@ def test_hparams_columns_that_tell_runs_apart_come_first_and_every_run_is_a_row(
     rows = {f"{d.parent.name}/{d.name}": problem for problem, d in runs.items()}
     assert set(shown["sessions"]) == set(rows)
     for row, problem in rows.items():
-        assert shown["sessions"][row]["hparams"]["problem"] == problem
-        assert shown["sessions"][row]["hparams"]["recipe"] == f"{problem}-recipe"
+        hparams = shown["sessions"][row]["hparams"]
+        assert hparams["problem"] == problem and hparams["recipe"] == f"{problem}-recipe"
+        # What the model itself is, read off its layers (runs not made by a recipe log it too).
+        assert (hparams["hidden"], hparams["activation"], hparams["batch_norm"]) == ("[8, 4]", "relu+tanh", False)
+        assert hparams["optimizer"] == "adam"
 
 
 def test_the_five_ticked_metrics_are_test_results_of_every_problem(log_dir):
@@ -135,13 +138,22 @@ def test_records_at_once_leave_one_whole_config(tmp_path, log_dir):
     assert len(read_experiment(root)["sessions"]) == len(PROBLEMS)
 
 
+def test_a_row_is_named_by_its_path_in_the_log_directory_as_the_runs_list_is(tmp_path):
+    X = np.random.default_rng(1).normal(size=(60, 4)).astype("float32")
+    run_dir = tmp_path / "deep" / "er" / "run1"
+    train(build_model("binary", 4, hidden=[4], seed=0), X, (X[:, 0] > 0).astype(int), epochs=1, run_dir=run_dir,
+          log_dir=tmp_path, verbose=0, diagnostics=False)
+    assert list(read_experiment(tmp_path)["sessions"]) == ["deep/er/run1"]
+    assert not (run_dir.parent / experiment.CONFIG_RUN).exists()  # the log directory's config, not a nested one
+
+
 def test_root_is_the_log_dir_or_the_outermost_folder_with_a_config(tmp_path):
     run = tmp_path / "a" / "b" / "run"
     assert experiment.root_for(tmp_path, run) == tmp_path
     assert experiment.root_for(None, run) == run.parent
     (tmp_path / "a" / experiment.CONFIG_RUN).mkdir(parents=True)
-    assert experiment.root_for(None, run) == tmp_path / "a"
-    assert experiment.root_for(tmp_path / "elsewhere", run) == tmp_path / "a"  # a log_dir the run is not in
+    assert experiment.root_for(None, run) == (tmp_path / "a").resolve()
+    assert experiment.root_for(tmp_path / "elsewhere", run) == (tmp_path / "a").resolve()  # not inside that log_dir
 
 
 def test_the_overridden_keras_hooks_still_exist():
