@@ -107,6 +107,18 @@ class Probe:
         return norms[0] / norms[-1] if norms[-1] > 0 else float("inf") if norms[0] > 0 else 0.0
 
 
+def hidden_layers(model: keras.Model) -> list[keras.layers.Layer]:
+    """The layers before the head, the last Dense (a regression head may be followed by the layer
+    that rescales its target; the head's activation is the problem's link, not a choice).
+
+    Example:
+        >>> [type(l).__name__ for l in hidden_layers(kerasact.build_model("binary", 4, hidden=[8]))]  # doctest: +SKIP
+        ['Dense']
+    """
+    dense = [i for i, layer in enumerate(model.layers) if isinstance(layer, keras.layers.Dense)]
+    return model.layers[: dense[-1]] if dense else model.layers[:-1]
+
+
 def sites(model: keras.Model) -> list[Site]:
     """The hidden layers with a non-linear elementwise catalog activation, input side first.
 
@@ -117,7 +129,7 @@ def sites(model: keras.Model) -> list[Site]:
     """
     require_built(model)
     found = []
-    for layer in model.layers[:-1]:  # the last layer is the head: its activation is the link
+    for layer in hidden_layers(model):
         row = activation_of(layer)
         if row is not None and row.derivative is not None and row.name != "linear":
             found.append(Site(layer, row))

@@ -12,6 +12,7 @@ from typing import Any
 import keras
 
 from kerasact import plots, tabular
+from kerasact.diagnose import health
 from kerasact.diagnose.monitor import Diagnostics
 from kerasact.model import save_model
 from kerasact.problems import activation_of
@@ -79,11 +80,9 @@ def describe(model: Any) -> str:
         >>> describe(kerasact.build_model("binary", 4, hidden=[(64, "relu"), (32, "tanh")]))
         'relu+tanh-64x32'
     """
-    hidden = [layer for layer in model.layers[:-1] if type(layer).__name__ == "Dense"]
-    acts = [row.name for layer in model.layers[:-1] if (row := activation_of(layer)) is not None
-            and row.name != "linear"]
-    widths = "x".join(str(layer.units) for layer in hidden)
-    return "-".join(filter(None, ("+".join(dict.fromkeys(acts)) or ("linear" if hidden else ""), widths))) or "linear"
+    found = model_hparams(model)
+    widths = "x".join(str(w) for w in found["widths"])
+    return "-".join(filter(None, (found["activation"] if widths else "", widths))) or "linear"
 
 
 def model_hparams(model: keras.Model) -> dict[str, Any]:
@@ -92,13 +91,13 @@ def model_hparams(model: keras.Model) -> dict[str, Any]:
     Example:
         >>> import kerasact
         >>> model_hparams(kerasact.build_model("binary", 4, hidden=[(8, "relu")], dropout=0.1))
-        {'hidden': '[8]', 'activation': 'relu', 'dropout': 0.1, 'l2': 0.0, 'batch_norm': False}
+        {'hidden': '[8]', 'widths': [8], 'activation': 'relu', 'dropout': 0.1, 'l2': 0.0, 'batch_norm': False}
     """
-    body = model.layers[:-1]  # the head's activation is the problem's link, not a choice
+    body = health.hidden_layers(model)  # before the head (a regression head may end in a rescaling layer)
     widths = [layer.units for layer in body if isinstance(layer, keras.layers.Dense)]
     acts = [row.name for layer in body if (row := activation_of(layer)) is not None and row.name != "linear"]
     l2 = [float(getattr(getattr(layer, "kernel_regularizer", None), "l2", 0.0)) for layer in model.layers]
-    return {"hidden": str(widths), "activation": "+".join(dict.fromkeys(acts)) or "linear",
+    return {"hidden": str(widths), "widths": widths, "activation": "+".join(dict.fromkeys(acts)) or "linear",
             "dropout": max((float(layer.rate) for layer in model.layers if isinstance(layer, keras.layers.Dropout)),
                            default=0.0),
             "l2": max(l2, default=0.0),
@@ -161,7 +160,8 @@ def write_run(result: Any, figures: Mapping[str, Any], hparams: Mapping[str, Any
     run_dir = result.run_dir
     for name, fig in figures.items():
         plots.save_png(fig, run_dir / f"{name}.png")
-    hp = {"recipe": recipe, "problem": problem, **model_hparams(result.model), "batch_size": batch_size, "seed": seed,
+    shape = {k: v for k, v in model_hparams(result.model).items() if k != "widths"}  # HParams takes scalars
+    hp = {"recipe": recipe, "problem": problem, **shape, "batch_size": batch_size, "seed": seed,
           "optimizer": type(result.model.optimizer).__name__.lower(),  # as kerasact.OPTIMIZERS and search name it
           "learning_rate": float(keras.ops.convert_to_numpy(result.model.optimizer.learning_rate)), **hparams}
     notes = [str(f) for f in (monitor.findings if monitor else [])]
