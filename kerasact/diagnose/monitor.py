@@ -31,20 +31,12 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from kerasact._histogram import histogram
 from kerasact.diagnose.advice import advise
 from kerasact.diagnose.health import Probe, Prober
 from kerasact.diagnose.linting import Finding
 
 PROBE_ROWS = 256  # training rows probed each time: enough to call a unit dead, cheap to run
-HISTOGRAM_VALUES = 8192  # a histogram's shape from an even sample: TensorBoard's op costs O(values x buckets)
-
-
-def _sample(values: np.ndarray) -> np.ndarray:
-    """At most `HISTOGRAM_VALUES` of `values` (a fixed random subset: every unit may be drawn), float32."""
-    flat = np.asarray(values, np.float32).ravel()
-    if len(flat) <= HISTOGRAM_VALUES:
-        return flat
-    return flat[np.random.default_rng(0).choice(len(flat), HISTOGRAM_VALUES, replace=False)]
 
 
 class TrainingWarning(UserWarning):
@@ -142,8 +134,8 @@ class Diagnostics(keras.callbacks.Callback):
             for site in found.sites:
                 if site.kind is not None:
                     tf.summary.scalar(f"diagnostics/{site.kind}_units/{site.layer}", site.stalled)
-                tf.summary.histogram(f"diagnostics/preactivation/{site.layer}", _sample(site.z))
-                tf.summary.histogram(f"diagnostics/activation/{site.layer}", _sample(site.a))
+                histogram(f"diagnostics/preactivation/{site.layer}", site.z, epoch)
+                histogram(f"diagnostics/activation/{site.layer}", site.a, epoch)
             for layer, norm in found.gradients.items():
                 tf.summary.scalar(f"diagnostics/gradient_norm/{layer}", norm)
             if found.gradient_ratio is not None:

@@ -7,7 +7,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from kerasact import build_model, train
+from kerasact import _histogram, build_model, train
 from kerasact.training import experiment
 from kerasact.training.board import RunBoard
 from kerasact.training.tensorboard import read_experiment, read_plugin_tags, read_scalars, read_tags
@@ -115,6 +115,16 @@ def test_the_graphs_tab_has_an_op_graph_and_the_conceptual_graph(log_dir):
     # The Graphs tab opens on a run's own op graph; under a tag only, it fails ("Malformed GraphDef").
     assert read_tags(runs["binary"])["train"].get("graph") is True
     assert "keras" in read_plugin_tags(runs["binary"], "graph_keras_model")["train"]
+
+
+@pytest.mark.parametrize("values", [np.random.default_rng(0).normal(size=(64, 33)), np.full(5, 2.5), np.array([]),
+                                    np.array([0.0, 1.0, 1.0])])
+def test_numpy_histograms_are_the_ones_tensorboard_computes(values):
+    from tensorboard.plugins.histogram.summary_v2 import histogram_pb
+    from tensorboard.util import tensor_util
+
+    theirs = tensor_util.make_ndarray(histogram_pb("t", values).value[0].tensor)
+    np.testing.assert_allclose(_histogram.buckets(values), theirs, rtol=1e-12, atol=1e-12)
 
 
 def test_the_text_tab_has_the_results_table(log_dir):
