@@ -86,7 +86,12 @@ class LayerHealth:
     kind: str | None  # "dead", "saturated" or None, as `Site.kind`
     stalled: float | None  # fraction of units dead (or saturated); None when kind is None
     z: np.ndarray = field(repr=False)  # pre-activations, (rows, units)
-    a: np.ndarray = field(repr=False)  # activations, (rows, units)
+    fn: Any = field(repr=False, default=None)  # the catalog's numpy activation
+
+    @property
+    def a(self) -> np.ndarray:
+        """The activations f(z), computed when asked (only TensorBoard's histograms use them)."""
+        return self.fn(self.z)
 
 
 @dataclass(frozen=True)
@@ -179,13 +184,13 @@ def _health(site: Site, x: Any) -> LayerHealth:
         z = x
     z = np.asarray(keras.ops.convert_to_numpy(z), np.float64)
     z = z.reshape(-1, z.shape[-1])
-    kind, slope = site.kind, None
+    kind, share = site.kind, None
     if kind is not None:
         slope = np.abs(site.activation.derivative(z))
         stalled = (np.all(slope == 0.0, axis=0) if kind == "dead"
                    else np.mean(slope < SATURATION_SLOPE, axis=0) >= SATURATED_ROWS)
-    return LayerHealth(layer.name, site.activation.name, kind, None if kind is None else float(stalled.mean()),
-                       z, site.activation.fn(z))
+        share = float(stalled.mean())
+    return LayerHealth(layer.name, site.activation.name, kind, share, z, site.activation.fn)
 
 
 def probe(model: keras.Model, X: Any, y: Any = None) -> Probe:
