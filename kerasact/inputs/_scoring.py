@@ -1,8 +1,13 @@
 """Held-out scores of each label format: the scikit-learn metrics and diagnostic figures that
-`kerasact.train` adds to Keras's compiled metrics. `LABEL_FORMATS[format].score` points here."""
+`kerasact.train` adds to Keras's compiled metrics. `LABEL_FORMATS[format].score` points here.
+
+Figures come back undrawn, as zero-argument callables: drawing one costs ~0.05-0.1 s, and
+only a run that keeps a run directory draws them (a validation split's or a run with
+`log_dir=None` never does)."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -10,22 +15,22 @@ from sklearn.metrics import f1_score, r2_score, roc_auc_score
 
 from kerasact import plots
 
-Scores = tuple[dict[str, float], dict[str, Any]]  # (extra metrics, figures by file stem)
+Scores = tuple[dict[str, float], dict[str, Any]]  # (extra metrics, figure makers by file stem)
 
 
 def _confusion(true: np.ndarray, pred: np.ndarray, codec: Any) -> dict[str, Any]:
-    return {"confusion_matrix": plots.confusion_matrix(codec.decode(true), codec.decode(pred),
-                                                       labels=codec.classes_)}
+    return {"confusion_matrix": partial(plots.confusion_matrix, codec.decode(true), codec.decode(pred),
+                                        labels=codec.classes_)}
 
 
 def values(y: np.ndarray, scores: np.ndarray, codec: Any) -> Scores:
-    return {"r2": float(r2_score(y, scores))}, {"parity": plots.parity(y, scores)}
+    return {"r2": float(r2_score(y, scores))}, {"parity": partial(plots.parity, y, scores)}
 
 
 def binary(y: np.ndarray, scores: np.ndarray, codec: Any) -> Scores:
     """One sigmoid unit: threshold 0.5; ROC AUC and the ROC curve on top of the confusion matrix."""
     true, p = y.ravel().astype(int), scores.ravel()
-    figures = _confusion(true, (p > 0.5).astype(int), codec) | {"roc_curve": plots.roc_curve(true, p)}
+    figures = _confusion(true, (p > 0.5).astype(int), codec) | {"roc_curve": partial(plots.roc_curve, true, p)}
     return {"roc_auc": float(roc_auc_score(true, p))}, figures
 
 

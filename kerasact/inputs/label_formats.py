@@ -60,7 +60,8 @@ class LabelFormatRow:
         make: a linear teacher's scores `(n, units)` -> labels in this format (fixtures).
         as_outputs: `(y, units)` -> labels laid out like the outputs; their column means are
             the best constant prediction (class frequencies, or the target means).
-        score: `(y, predictions, codec) -> (metrics, figures)` on held-out rows.
+        score: `(y, predictions, codec) -> (metrics, figures)` on held-out rows; each figure a
+            zero-argument callable that draws it.
     """
 
     name: LabelFormat

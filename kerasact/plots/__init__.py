@@ -24,6 +24,7 @@ from kerasact.plots._run import (
                                       figure_to_array,
                                       learning_curves,
                                       parity,
+                                      png_bytes,
                                       roc_curve,
                                       save_png,
 )
@@ -31,6 +32,6 @@ from kerasact.plots._run import (
 __all__ = [
     "DPI", "GRID_RESOLUTION", "MAX_LABEL", "NON_METRIC_KEYS", "PANEL_SIZE", "activation_grid",
     "confusion_matrix", "decision_boundary", "descent_path", "figure_to_array", "gradient_flow",
-    "learning_curves", "parity", "roc_curve", "save_png", "softmax_bars", "tangent_lines",
+    "learning_curves", "parity", "png_bytes", "roc_curve", "save_png", "softmax_bars", "tangent_lines",
     "threshold_fit",
 ]

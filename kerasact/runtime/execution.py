@@ -28,6 +28,11 @@ DEFAULT_BATCH_SIZE = 32          # kerasact.train's default, assumed until fit t
 # 27k to 88k samples/s); 1e10 FLOP (~0.1 s at 100 GFLOP/s) makes that ~1%.
 EXECUTION_FLOPS = 1e10
 MAX_STEPS_PER_EXECUTION = 1000   # epochs shorter than this run in one call
+# Rows per batch when only predicting (validation, test scoring): Keras's fit validates at its
+# own default of 32 rows when the training data is a dataset, which took ~80% of an epoch's
+# time on benchmark (b) (12,857 validation rows at 32 against training at 512). On (a) and (b)
+# 1024 rows took 0.6-0.7x the time of the training batch and was within noise of 4096.
+EVAL_BATCH_SIZE = 1024
 # bfloat16 pays off once a step's matmuls are large. Speed-up over float32 by training FLOPs
 # per step (batch × per sample), two runs: 6.5e6: 0.85-0.88×; 2.6e7: 0.98×; 1e8: 0.88-1.00×
 # (width 128, batch 512) or 1.09-1.24× (width 512, batch 32); 4e8: 1.13-1.41×; 1.6e9: 1.26-1.28×;
@@ -105,6 +110,17 @@ def native_bfloat16(cpuinfo: str = "/proc/cpuinfo") -> bool:
         return False
     flags = next((line.split(":", 1)[1].split() for line in text.splitlines() if line.startswith("flags")), [])
     return bool(_BF16_FLAGS & set(flags))
+
+
+def eval_batch_size(batch_size: int) -> int:
+    """Rows per batch for a forward-only pass (validation, scoring): the training batch, or
+    `EVAL_BATCH_SIZE` when that is larger (the results do not depend on it).
+
+    Example:
+        >>> eval_batch_size(32)
+        1024
+    """
+    return max(int(batch_size), EVAL_BATCH_SIZE)
 
 
 def flops_per_sample(model: keras.Model) -> int:
@@ -222,6 +238,7 @@ def configure(model: keras.Model, *, batch_size: int, n_samples: int | None = No
     """
     requested = _REQUESTED.get(model)
     if requested is None:
+        build_optimizer(model)
         return None
     chosen = settings(model, requested, batch_size=batch_size, n_samples=n_samples)
     mixed = any(layer.dtype_policy.name == "mixed_bfloat16" for layer in model.layers)
@@ -231,4 +248,22 @@ def configure(model: keras.Model, *, batch_size: int, n_samples: int | None = No
         model.steps_per_execution, model.jit_compile = chosen.steps_per_execution, chosen.jit_compile
         model.train_function = model.test_function = model.predict_function = None  # retrace with them
         serving.clear(model)
+    build_optimizer(model)
     return chosen
+
+
+def build_optimizer(model: keras.Model) -> None:
+    """Create the optimizer's slot variables now, before `fit` traces the train step.
+
+    Without a distribution strategy Keras 3.15 defers them to the first trace of the train
+    step (`_maybe_symbolic_build` returns early), and a `tf.function` that creates variables
+    on its first trace is traced a second time: ~0.2 s of a digits-sized first epoch
+    (`benchmarks/profile_run.py`). Under a strategy Keras builds them itself, in its scope.
+
+    Example:
+        >>> build_optimizer(model)  # doctest: +SKIP
+    """
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is None or optimizer.built or _has_strategy(model) or not model.built:
+        return
+    optimizer.build(model.trainable_variables)

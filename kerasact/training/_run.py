@@ -142,7 +142,8 @@ def write_run(result: Any, figures: Mapping[str, Any], hparams: Mapping[str, Any
 
     Args:
         result: the run's `TrainResult`.
-        figures: figures by file stem, saved as PNG and as TensorBoard images.
+        figures: figures by file stem (or zero-argument callables drawing them), saved as PNG and
+            as TensorBoard images.
         hparams: the user's hyperparameters, shown in TensorBoard's HParams beside the run's own.
         facts: what metrics.json also records about the rows (`n_samples`; a streamed run's counts).
         batch_size: the batch size trained with.
@@ -158,8 +159,10 @@ def write_run(result: Any, figures: Mapping[str, Any], hparams: Mapping[str, Any
         ...           problem="binary")  # doctest: +SKIP
     """
     run_dir = result.run_dir
-    for name, fig in figures.items():
-        plots.save_png(fig, run_dir / f"{name}.png")
+    # Each figure drawn once: the same PNG bytes are the file and the TensorBoard image.
+    figures = {name: plots.png_bytes(draw() if callable(draw) else draw) for name, draw in figures.items()}
+    for name, png in figures.items():
+        plots.save_png(png, run_dir / f"{name}.png")
     shape = {k: v for k, v in model_hparams(result.model).items() if k != "widths"}  # HParams takes scalars
     hp = {"recipe": recipe, "problem": problem, **shape, "batch_size": batch_size, "seed": seed,
           "optimizer": type(result.model.optimizer).__name__.lower(),  # as kerasact.OPTIMIZERS and search name it

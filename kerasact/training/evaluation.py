@@ -12,12 +12,13 @@ import tensorflow as tf
 
 from kerasact.inputs import LABEL_FORMATS
 from kerasact.problems import ModelHead
-from kerasact.runtime import outputs, pipeline
+from kerasact.runtime import execution, outputs, pipeline
 
 
 def evaluate(model: keras.Model, X: np.ndarray, y: np.ndarray, *, batch_size: int, info: ModelHead,
              codec: Any) -> tuple[dict[str, float], dict[str, Any]]:
-    """Keras's compiled metrics plus the label format's scikit-learn metrics, and its figures.
+    """Keras's compiled metrics plus the label format's scikit-learn metrics, and its figures
+    (undrawn: zero-argument callables, for a run directory to draw).
 
     Args:
         model: the trained model.
@@ -34,6 +35,7 @@ def evaluate(model: keras.Model, X: np.ndarray, y: np.ndarray, *, batch_size: in
     inputs = {k: tf.constant(v) for k, v in X.items()} if isinstance(X, Mapping) else X
     sharded = pipeline.held_out(model, X, y, batch_size=batch_size)  # under a strategy: split by hand
     logs = (model.evaluate(sharded[0], steps=sharded[1], verbose=0, return_dict=True) if sharded is not None
-            else model.evaluate(inputs, y, batch_size=batch_size, verbose=0, return_dict=True))
+            else model.evaluate(inputs, y, batch_size=execution.eval_batch_size(batch_size), verbose=0,
+                                return_dict=True))
     extra, figures = LABEL_FORMATS[info.labels].score(y, outputs(model, X, info), codec)
     return {k: float(v) for k, v in logs.items()} | extra, figures

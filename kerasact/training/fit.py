@@ -13,6 +13,7 @@ import os
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ import keras
 from kerasact import data, plots
 from kerasact.inputs import LABEL_FORMATS, check_split, class_sample_weights, validate
 from kerasact.model import layers as preprocessing
-from kerasact.runtime import distribute, pipeline
+from kerasact.runtime import distribute, execution, pipeline
 from kerasact.training import _cluster, _rows, _run
 from kerasact.training._arguments import check_rows, check_train_arguments
 from kerasact.training.evaluation import evaluate
@@ -171,7 +172,8 @@ def train(
     if not finished and first < epochs:
         val_arrays = (_rows.tensors(parts.X_val), parts.y_val) + (() if w_val is None else (w_val,))
         sharded = pipeline.held_out(model, parts.X_val, parts.y_val, w_val, batch_size=batch_size)
-        validation = {"validation_data": val_arrays} if sharded is None else dict(
+        validation = {"validation_data": val_arrays,  # Keras would validate a dataset fit at 32 rows a batch
+                      "validation_batch_size": execution.eval_batch_size(batch_size)} if sharded is None else dict(
             zip(("validation_data", "validation_steps"), sharded))
         # Batches drawn from (seed, epoch) alone, so a resumed run sees an unbroken run's order.
         inputs = pipeline.fit_inputs(model, parts.X_train, parts.y_train, batch_size=batch_size,
@@ -198,7 +200,7 @@ def train(
     result = TrainResult(model, history, test, val, run_dir, checked.codec, parts,
                          epochs_run=len(history.get("loss", [])), resumed_from=first, diagnostics=_run.warn(monitor))
     if run_dir is not None:
-        figures = {"learning_curves": plots.learning_curves(history)} | figures
+        figures = {"learning_curves": partial(plots.learning_curves, history)} | figures
         rows = {"n_samples": {"train": len(parts.y_train), "validation": len(parts.y_val), "test": len(parts.y_test)},
                 **_cluster.facts(cluster, strategy)}
         _run.write_run(result, figures, hparams or {}, rows, batch_size=batch_size, seed=seed, seconds=seconds,

@@ -187,7 +187,8 @@ class _Plan:
         X, y = _rows.take(self.checked.X, held), self.checked.y[held]
         extra, figures = evaluate(self.model, X, y, batch_size=batch_size, info=self.checked.model_head,
                                   codec=self.checked.codec) if len(y) else ({}, {})
-        logs = self.model.evaluate(self.batches(part, batch_size), verbose=0, return_dict=True)
+        logs = self.model.evaluate(self.batches(part, execution.eval_batch_size(batch_size)), verbose=0,
+                                   return_dict=True)
         return extra | {k: float(v) for k, v in logs.items()}, figures
 
     def summary(self, files: list[Path]) -> str:
@@ -327,7 +328,8 @@ def train_stream(source: Any, target: str, *, problem: str | None = None, catego
                  "n_samples": dict(zip(PARTS, n)),
                  "sample_rows": len(held), "rows_trained": n[0] * (result.epochs_run - first),
                  "scored_rows": {"validation": int((held == 1).sum()), "test": int((held == 2).sum())}}
-        _run.write_run(result, {"learning_curves": plots.learning_curves(history)} | figures, hparams or {}, facts,
+        curves = {"learning_curves": partial(plots.learning_curves, history)}
+        _run.write_run(result, curves | figures, hparams or {}, facts,
                    batch_size=batch_size, seed=seed, seconds=seconds, problem=plan.checked.head.name, recipe=recipe,
                    root=log_dir, monitor=monitor)
     where.done()
@@ -344,7 +346,8 @@ def _fit(plan: _Plan, *, batch_size: int, epochs: int, first: int, shuffle: tupl
     train_batches = plan.batches(0, batch_size, shuffle=shuffle, first_epoch=first, endless=endless)
     try:
         return model.fit(train_batches, steps_per_epoch=steps if endless else None, initial_epoch=first, epochs=epochs,
-                         validation_data=plan.batches(1, batch_size), shuffle=False, **fit_options).history
+                         validation_data=plan.batches(1, execution.eval_batch_size(batch_size)), shuffle=False,
+                         **fit_options).history
     except FloatingPointError as err:
         raise FloatingPointError(_run.nan_advice(err, model, where.backup)) from None
     except Exception as err:  # a lost worker: say so, and how to resume

@@ -4,6 +4,7 @@ table and plot images, and reading event files back with TensorBoard's own reade
 from __future__ import annotations
 
 import os
+import struct
 from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -15,9 +16,10 @@ from tensorboard.backend.event_processing import data_provider, event_accumulato
 from tensorboard.plugins import base_plugin
 from tensorboard.plugins.hparams import api as hp
 from tensorboard.plugins.hparams import api_pb2, backend_context, get_experiment, list_session_groups
+from tensorboard.plugins.image import metadata as image_metadata
 from tensorboard.util import tensor_util
 
-from kerasact.plots import figure_to_array
+from kerasact.plots import png_bytes
 from kerasact.training.board import scalar_tag
 
 
@@ -56,7 +58,7 @@ def log_run_summary(
         run_dir: the run directory.
         hparams: the run's hyperparameters (its HParams row).
         test_metrics: the final results, by metric name.
-        figures: figures by name, written as images.
+        figures: figures by name (or their `plots.png_bytes`), written as images.
         problem: the scalars' group (`binary` -> `binary/accuracy`); None: the run folder's parent
             name (a concept recipe's own group).
         step: the step of the results: the last epoch.
@@ -87,8 +89,16 @@ def log_run_summary(
                    trial_id=session or f"{run_dir.parent.name}/{run_dir.name}")
         tf.summary.text("summary", _table(test_metrics, validation, notes))
         for name, fig in dict(figures).items():
-            tf.summary.image(f"plots/{name}", figure_to_array(fig)[None])
+            _png_image(f"plots/{name}", fig if isinstance(fig, bytes) else png_bytes(fig), step)
     writer.close()
+
+
+def _png_image(tag: str, png: bytes, step: int) -> None:
+    """An image summary of already-encoded PNG bytes: what `tf.summary.image` writes after
+    encoding pixels ([width, height, png] strings), without drawing or encoding twice."""
+    width, height = struct.unpack(">II", png[16:24])  # the PNG header's IHDR chunk
+    tf.summary.write(tag, tf.constant([str(width).encode(), str(height).encode(), png]), step=step,
+                     metadata=image_metadata.create_summary_metadata(display_name=None, description=None))
 
 
 def log_curve(folder: str | os.PathLike, problem: str, curves: Mapping[str, Sequence[float]]) -> None:

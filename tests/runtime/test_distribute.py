@@ -141,7 +141,7 @@ def test_a_two_epoch_backup_restores_either_epoch(tmp_path):
         on_epoch_end=lambda epoch, logs: weights.__setitem__(epoch + 1, model.get_weights()))
     model.fit(X, y, epochs=3, batch_size=16, verbose=0, callbacks=[record, backup])
     assert backup.available() == {3: True, 2: False}
-    assert len(list((tmp_path / "backup").glob("*.weights.h5"))) == 2
+    assert len(list((tmp_path / "backup").glob("epoch-*.npz"))) == 2
     fresh = kerasact.build_model("binary", 3, hidden=[4], seed=1)
     restorer = Backup(tmp_path / "backup", keep=2)
     assert restorer.restore(fresh, epoch=2) == (2, False)

@@ -97,13 +97,13 @@ def test_backup_of_another_model_is_refused(run_dir, options, match):
     _refused(run_dir, _model(**options), match)
 
 
-def test_old_backup_without_shapes_falls_back_to_kerass_load_error(run_dir):
+def test_old_backup_without_shapes_falls_back_to_the_load_error(run_dir):
     state_path = run_dir / "backup" / "state.json"
     state = json.loads(state_path.read_text())
     del state["model"]  # as written before backups recorded their shapes
     state_path.write_text(json.dumps(state))
     message = _refused(run_dir, _model(hidden=[16]), re.escape("its backup/ is damaged or from a different "
-                                                               "model (Keras could not load its weights: "))
+                                                               "model (its weights would not load: "))
     assert "Target variable" not in message  # Keras's 2500-character account stays out
 
 
@@ -115,6 +115,24 @@ def test_old_backup_without_shapes_still_resumes(run_dir, tmp_path):
     resumed = train(_model(), *_data(), run_dir=run_dir, **KWARGS)
     unbroken = train(_model(), *_data(), run_dir=tmp_path / "unbroken", **KWARGS)
     assert resumed.resumed_from == 1 and resumed.epochs_run == 4
+    assert all(np.array_equal(a, b) for a, b in zip(unbroken.model.get_weights(), resumed.model.get_weights()))
+
+
+def test_a_backup_in_kerass_weights_h5_as_written_before_still_resumes(run_dir, tmp_path):
+    """Backups were Keras's save_weights files before they became .npz: a run killed then resumes."""
+    backup = run_dir / "backup"
+    state = json.loads((backup / "state.json").read_text())
+    model = _model()
+    model.optimizer.build(model.trainable_variables)
+    for variable, value in zip([*model.weights, *model.optimizer.variables],
+                               np.load(backup / state["weights"]).values()):
+        variable.assign(value)
+    (backup / state["weights"]).unlink()
+    model.save_weights(backup / "epoch-00001.weights.h5")
+    (backup / "state.json").write_text(json.dumps({**state, "weights": "epoch-00001.weights.h5"}))
+    resumed = train(_model(), *_data(), run_dir=run_dir, **KWARGS)
+    unbroken = train(_model(), *_data(), run_dir=tmp_path / "unbroken", **KWARGS)
+    assert resumed.resumed_from == 1
     assert all(np.array_equal(a, b) for a, b in zip(unbroken.model.get_weights(), resumed.model.get_weights()))
 
 
@@ -134,7 +152,7 @@ DAMAGED = [  # (what state.json becomes: bytes, or an edit of the good state; me
     pytest.param(b"\xff\xfe{}", "not valid JSON: 'utf-8' codec can't decode", id="not-utf8"),
     pytest.param(b"[1, 2]", "a JSON list, not an object", id="list"),
     pytest.param(b"null", "a JSON NoneType, not an object", id="null"),
-    pytest.param(_drop("weights"), "'weights' is None, not a file name '*.weights.h5'", id="no-weights"),
+    pytest.param(_drop("weights"), "'weights' is None, not a file name '*.npz'", id="no-weights"),
     pytest.param(_edit(epoch=True), "'epoch' is True, not an int >= 0", id="epoch-bool"),
     pytest.param(_edit(epoch=-1), "'epoch' is -1, not an int >= 0", id="epoch-negative"),
     pytest.param(_edit(finished="no"), "'finished' is 'no', not a bool", id="finished-str"),
