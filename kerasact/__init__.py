@@ -27,6 +27,7 @@ _EXPORTS: dict[str, str] = {
     "lint": "diagnose", "Finding": "diagnose", "LintWarning": "diagnose", "fold_linear": "diagnose",
     "check_gradients": "diagnose", "GradientReport": "diagnose", "TrainingWarning": "diagnose",
     "Execution": "runtime", "predict": "runtime", "multi_worker_strategy": "runtime",
+    "serve": "runtime", "Predictor": "runtime",
     "ModelSpec": "model", "build_model": "model", "build_from_spec": "model", "dense_stack": "model",
     "build_tabular_model": "model", "infer_schema": "tabular", "Schema": "tabular",
     "OPTIMIZERS": "model", "save_model": "model", "load_model": "model",
@@ -92,7 +93,7 @@ if TYPE_CHECKING:  # static view of the same surface for type checkers and IDEs
         save_model,
     )
     from kerasact.problems import HEADS, Head, LossOption, ModelHead, Target, get_head, head_of, infer_problem
-    from kerasact.runtime import Execution, multi_worker_strategy, predict
+    from kerasact.runtime import Execution, Predictor, multi_worker_strategy, predict, serve
     from kerasact.tabular import Schema, infer_schema
     from kerasact.training import TrainResult, train, train_table
     from kerasact.tuning import SearchResult, search

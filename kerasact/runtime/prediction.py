@@ -13,7 +13,7 @@ import tensorflow as tf
 
 from kerasact import activations, tabular
 from kerasact.inputs import frames, validate
-from kerasact.problems import ModelHead, head_of
+from kerasact.problems import ModelHead
 from kerasact.runtime import serving
 
 CHUNK = 4096  # rows per eager call for table models
@@ -43,8 +43,8 @@ def predict(model: keras.Model, X: Any) -> np.ndarray:
         if not _model_inputs(model, X):  # (the model's own (n, 1) input columns, e.g. a TrainResult's split, pass)
             X = tabular.to_inputs(tabular.read_table(X), tabular.schema_of(model))
         _report_unseen(model, X)
-    X = validate(X, model=model).X  # float32; bad X is a clear ValueError/TypeError, never a TF error
-    return outputs(model, X, head_of(model))
+    checked = validate(X, model=model)  # float32; bad X is a clear ValueError/TypeError, never a TF error
+    return outputs(model, checked.X, checked.model_head)  # the head validate read, not read again
 
 
 def _model_inputs(model: keras.Model, X: Any) -> bool:
