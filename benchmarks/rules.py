@@ -2,7 +2,12 @@
 
 Each question trains the same kerasact model with one switch changed, round-robin, best of
 the rounds: steps per execution, the input pipeline, XLA, and bfloat16 by layer width and
-batch size. Results go to `results/rules.json` and `results/rules.md`.
+batch size (only where the CPU multiplies bfloat16 natively: elsewhere the rule keeps
+float32, and TensorFlow 2.21 under an `ONEDNN_MAX_CPU_ISA` cap aborts on a bfloat16 matmul).
+Then each rule's choice is checked against the fastest measured option: it holds when it is
+within `HOLDS` of it. Results go to `results/rules-<kind>.json` and `.md`, one pair per CPU
+kind (`kerasact.runtime.execution.cpu_kind()`); to measure as an AVX2-only CPU would on an
+AVX-512 machine, run with `ONEDNN_MAX_CPU_ISA=AVX2` (oneDNN then dispatches AVX2 kernels).
 """
 
 from __future__ import annotations
@@ -13,6 +18,8 @@ from pathlib import Path
 
 from contenders import Kerasact
 from workloads import WORKLOADS, Workload, machine, teacher_data
+
+HOLDS = 0.9  # a rule's choice within 10% of the fastest option: run-to-run noise on a shared 2-core machine
 
 
 class _Numpy(Kerasact):
@@ -73,38 +80,74 @@ def main(quick: bool, out: Path) -> dict:
     found["jit_compile"] = {w.key: _compare(w, {"jit off": _ka(jit_compile=False, mixed_precision=False),
                                                 "jit on": _ka(jit_compile=True, mixed_precision=False)}, rounds)
                             for w in (overhead, compute)}
+    from kerasact import build_model
+    from kerasact.runtime import execution
+
+    found["cpu_kind"] = execution.cpu_kind()
     found["bfloat16"] = {}
-    for width in (128, 256, 512, 1024):
+    for width in (128, 256, 512, 1024) if execution.native_bfloat16() else ():
         for batch in (32, 512):
             w = Workload("bf16", "", 4_096 if quick else 16_384, width, (width, width), 10, batch, 1)
             speed = _compare(w, {"float32": _ka(mixed_precision=False), "bfloat16": _ka(mixed_precision=True)}, rounds)
-            from kerasact import build_model
-            from kerasact.runtime import execution
-
             flops = execution.flops_per_sample(build_model("multiclass", width, n_classes=10, hidden=[width, width]))
             found["bfloat16"][f"width {width}, batch {batch}"] = {"flops_per_sample": flops, **speed,
                                                                   "speed-up": speed["bfloat16"] / speed["float32"]}
     spe = found["steps_per_execution"]
     found["seconds_per_call_overhead"] = (overhead.batch / spe["spe=1"] - overhead.batch / spe[f"spe={steps}"])
+    found["checks"] = _checks(found, overhead, compute)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "rules.json").write_text(json.dumps(found, indent=2, default=str))
-    (out / "rules.md").write_text(_markdown(found))
+    (out / f"rules-{found['cpu_kind']}.json").write_text(json.dumps(found, indent=2, default=str))
+    (out / f"rules-{found['cpu_kind']}.md").write_text(_markdown(found))
     print(_markdown(found))
     return found
 
 
+def _checks(found: dict, overhead: Workload, compute: Workload) -> list[dict]:
+    """Each rule's choice on this CPU against the fastest option measured for the same question."""
+    from kerasact import build_model
+    from kerasact.runtime import execution
+
+    def check(rule: str, chosen: str, options: dict[str, float]) -> dict:
+        best = max(options, key=options.get)
+        return {"rule": rule, "chosen": chosen, "fastest": best, "chosen_vs_fastest": options[chosen] / options[best],
+                "holds": options[chosen] >= HOLDS * options[best]}
+
+    model = build_model("multiclass", overhead.d, n_classes=overhead.classes, hidden=list(overhead.hidden))
+    spe = execution.settings(model, batch_size=overhead.batch, n_samples=overhead.n).steps_per_execution
+    rows = [check("steps_per_execution", f"spe={spe}", found["steps_per_execution"]),
+            check("input pipeline", "pipeline (endless)", found["input"])]
+    rows += [check(f"jit_compile ({key})", "jit on" if execution._JIT["CPU"] else "jit off", res)
+             for key, res in found["jit_compile"].items()]
+    for case, res in found["bfloat16"].items():
+        batch = int(case.rsplit(" ", 1)[1])
+        mixed = res["flops_per_sample"] * batch >= execution.BF16_MIN_STEP_FLOPS
+        rows.append(check(f"bfloat16 ({case})", "bfloat16" if mixed else "float32",
+                          {k: res[k] for k in ("float32", "bfloat16")}))
+    return rows
+
+
 def _markdown(found: dict) -> str:
-    lines = [f"Rules measured {found['machine']['date']} on {found['machine']['cpu']} "
+    cap = found["machine"].get("onednn_cap")
+    lines = [f"Rules measured {found['machine']['date']} on {found['machine']['cpu']}, CPU kind "
+             f"`{found['cpu_kind']}`{f' (ONEDNN_MAX_CPU_ISA={cap})' if cap else ''} "
              f"(best of {found['rounds']} rounds, samples/s).", ""]
     for key in ("steps_per_execution", "input"):
         lines += [f"**{key}** (overhead-bound workload): "
                   + ", ".join(f"{k} {v:,.0f}" for k, v in found[key].items()), ""]
     for wkey, res in found["jit_compile"].items():
         lines += [f"**jit_compile** ({wkey}): " + ", ".join(f"{k} {v:,.0f}" for k, v in res.items()), ""]
-    lines += ["**bfloat16 vs float32** (hidden (w, w), inputs w):", "",
-              "| case | train FLOP/sample | float32 | bfloat16 | speed-up |", "|---|---|---|---|---|"]
+    if found["bfloat16"]:
+        lines += ["**bfloat16 vs float32** (hidden (w, w), inputs w):", "",
+                  "| case | train FLOP/sample | float32 | bfloat16 | speed-up |", "|---|---|---|---|---|"]
     lines += [f"| {k} | {v['flops_per_sample']:,} | {v['float32']:,.0f} | {v['bfloat16']:,.0f} | {v['speed-up']:.2f}× |"
               for k, v in found["bfloat16"].items()]
+    if not found["bfloat16"]:
+        lines += ["**bfloat16**: not measured here: no native bfloat16 on this CPU (or oneDNN capped below it), so the "
+                  "rule keeps float32."]
     lines += ["", f"Per-call overhead of the train function: {found['seconds_per_call_overhead'] * 1e3:.2f} ms "
-              "(batch time at steps_per_execution=1 minus at one call per epoch)."]
+              "(batch time at steps_per_execution=1 minus at one call per epoch).", "",
+              f"**Does each rule hold here?** (its choice within {HOLDS:.0%} of the fastest option)", "",
+              "| rule | chosen | fastest | chosen ÷ fastest | holds |", "|---|---|---|---|---|"]
+    lines += [f"| {c['rule']} | {c['chosen']} | {c['fastest']} | {c['chosen_vs_fastest']:.2f} | "
+              f"{'yes' if c['holds'] else '**no**'} |" for c in found["checks"]]
     return "\n".join(lines) + "\n"

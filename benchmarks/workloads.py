@@ -56,7 +56,8 @@ def machine(optional: tuple[str, ...] = ("torch",)) -> dict:
     cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")),
                platform.processor())
     info = {"date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"), "cpu": cpu, "cores": os.cpu_count(),
-            "native_bfloat16": execution.native_bfloat16(), "python": platform.python_version(),
+            "native_bfloat16": execution.native_bfloat16(), "cpu_kind": execution.cpu_kind(),
+            "onednn_cap": execution.onednn_cap(), "python": platform.python_version(),
             "tensorflow": tf.__version__, "keras": keras.__version__, "scikit-learn": sklearn.__version__,
             "numpy": np.__version__, "load_average_start": os.getloadavg()}
     for name in optional:

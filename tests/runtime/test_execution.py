@@ -95,11 +95,32 @@ def test_configure_switching_precision_refreshes_the_serving_function(monkeypatc
 
 @pytest.mark.parametrize("flags, expected", [("fpu avx512f avx512_bf16 sse", True), ("fpu amx_bf16", True),
                                              ("fpu avx512f avx2", False), (None, False)])
-def test_native_bfloat16_reads_cpu_flags(tmp_path, flags, expected):
+def test_native_bfloat16_reads_cpu_flags(tmp_path, monkeypatch, flags, expected):
     path = tmp_path / "cpuinfo"
     if flags is not None:
         path.write_text(f"processor\t: 0\nflags\t\t: {flags}\n")
-    assert execution.native_bfloat16(str(path)) is expected
+    read = execution.cpu_flags.__wrapped__(str(path))  # the uncached reader, on this file
+    monkeypatch.setattr(execution, "cpu_flags", lambda: read)
+    for name in ("ONEDNN_MAX_CPU_ISA", "TF_ENABLE_ONEDNN_OPTS"):
+        monkeypatch.delenv(name, raising=False)
+    assert execution.native_bfloat16() is expected
+
+
+@pytest.mark.parametrize(("env", "native", "kind"), [
+    ({}, True, "bfloat16"),
+    ({"ONEDNN_MAX_CPU_ISA": "AVX2"}, False, "avx2"),  # TF 2.21 aborts on a bfloat16 matmul under this cap
+    ({"ONEDNN_MAX_CPU_ISA": "avx512_core"}, False, "avx512"),
+    ({"ONEDNN_MAX_CPU_ISA": "AVX512_CORE_AMX"}, True, "bfloat16"),
+    ({"ONEDNN_MAX_CPU_ISA": "no-such-isa"}, True, "bfloat16"),  # oneDNN ignores a name it does not know
+    ({"TF_ENABLE_ONEDNN_OPTS": "0"}, False, "avx512"),
+])
+def test_a_onednn_cap_counts_as_the_cpus_flags(monkeypatch, env, native, kind):
+    monkeypatch.setattr(execution, "cpu_flags", lambda: frozenset({"avx2", "avx512f", "amx_bf16"}))
+    for name in ("ONEDNN_MAX_CPU_ISA", "TF_ENABLE_ONEDNN_OPTS"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert execution.native_bfloat16() is native and execution.cpu_kind() == kind
 
 
 SWITCHES_OFF = {"steps_per_execution": 1, "jit_compile": False, "mixed_precision": False}
