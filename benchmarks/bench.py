@@ -3,13 +3,16 @@ a plain PyTorch loop, on one machine in one run.
 
 Measures (a) an overhead-bound and (b) a compute-bound training workload (samples/s,
 GFLOP/s, % of the machine's float32 matmul peak measured in the same run), (c) wall time to
-97% test accuracy on the digits data and (d) single-row prediction latency; prints every
-ratio to kerasact and writes `results/latest.json` and `results/latest.md`.
+97% test accuracy on the digits data, (d) single-row prediction latency (`kerasact.predict`
+and `kerasact.serve`) and where numpy stops beating the compiled function, `kerasact.train`
+against a bare `fit` (`train_vs_fit.py`), and a summary row of each other benchmark
+(`others.py`: streaming CSV, cross-validation, search, diagnostics); prints every ratio, the
+targets table, and writes `results/latest.json` and `results/latest.md`.
 
 Usage:
-    .venv/bin/python benchmarks/bench.py            # full run (a few minutes on 2 cores)
+    .venv/bin/python benchmarks/bench.py            # full run (~15 minutes on 2 cores)
     .venv/bin/python benchmarks/bench.py --quick    # smaller data, one round: a smoke test
-    .venv/bin/python benchmarks/bench.py --readme   # also paste the table into benchmarks/README.md
+    .venv/bin/python benchmarks/bench.py --readme   # also paste the tables into both READMEs
     .venv/bin/python benchmarks/bench.py --rules    # the measurements behind kerasact.runtime.execution
 """
 
@@ -32,8 +35,10 @@ sys.path.insert(0, str(HERE))
 
 import contenders  # noqa: E402
 import numpy as np  # noqa: E402
+import others  # noqa: E402
 import report  # noqa: E402
 import rules  # noqa: E402
+import train_vs_fit  # noqa: E402
 from workloads import WORKLOADS, Workload, machine, teacher_data  # noqa: E402
 
 DIGITS_TARGET = 0.97
@@ -149,20 +154,48 @@ def digits(kinds: list, seeds: list[int], max_epochs: int) -> list[dict]:
     return rows
 
 
+def _per_call_us(fn, repeats: int = 5, seconds: float = 0.1) -> tuple[float, float, int]:
+    """Best and median µs per call of `fn` over `repeats` loops of ~`seconds`, and the calls made."""
+    fn()
+    k = max(3, int(seconds / max(_timed(fn), 1e-6)))
+    loops = [_timed(lambda: [fn() for _ in range(k)]) / k * 1e6 for _ in range(repeats)]
+    return min(loops), statistics.median(loops), k * repeats
+
+
 def latency(models: list, X: np.ndarray, repeats: int = 5) -> list[dict]:
     """Microseconds per one-row prediction: best and median of `repeats` loops of ~0.1 s."""
+    import kerasact
+
     row = X[:1]
     calls = []
     for m in models:
         calls.append((m.name, lambda m=m: m.proba(row)))
+        if m.name == "kerasact":  # the frozen numpy forward pass, made once (`serve` is not in the loop)
+            served = kerasact.serve(m.model)
+            calls.append((report.SERVE, lambda: served(row)))
         if m.name == "Keras defaults":
             calls.append(("Keras predict_on_batch", lambda m=m: m.model.predict_on_batch(row)))
     rows = []
     for name, fn in calls:
-        fn()
-        k = max(3, int(0.1 / max(_timed(fn), 1e-6)))
-        loops = [_timed(lambda: [fn() for _ in range(k)]) / k * 1e6 for _ in range(repeats)]
-        rows.append({"contender": name, "us": min(loops), "median_us": statistics.median(loops), "calls": k * repeats})
+        best, median, n = _per_call_us(fn, repeats)
+        rows.append({"contender": name, "us": best, "median_us": median, "calls": n})
+    return rows
+
+
+def crossover(model, d: int, sizes=(1, 8, 32, 64, 128, 256, 1024, 4096)) -> list[dict]:
+    """`kerasact.serve`'s numpy pass against `kerasact.predict` by batch size (where numpy stops winning)."""
+    import kerasact
+
+    served = kerasact.serve(model)
+    numpy_only = kerasact.serve(model)
+    numpy_only._numpy_rows = max(sizes)  # the numpy pass at every size, to see where it loses
+    rows = []
+    for n in sizes:
+        X = np.random.default_rng(n).standard_normal((n, d)).astype(np.float32)
+        np.testing.assert_allclose(numpy_only(X), kerasact.predict(model, X), rtol=1e-5, atol=1e-5)
+        rows.append({"rows": n, "numpy_us": _per_call_us(lambda: numpy_only(X), 3, 0.05)[0],
+                     "predict_us": _per_call_us(lambda: kerasact.predict(model, X), 3, 0.05)[0],
+                     "served_by": "numpy" if n <= served._numpy_rows else "compiled"})
     return rows
 
 
@@ -172,7 +205,10 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--rounds", type=int, default=None, help="timed rounds per contender (default 5; quick 1)")
     parser.add_argument("--no-torch", action="store_true", help="leave PyTorch out even when installed")
     parser.add_argument("--out", type=Path, default=HERE / "results", help="folder for latest.json and latest.md")
-    parser.add_argument("--readme", action="store_true", help="paste the table into benchmarks/README.md")
+    parser.add_argument("--readme", action="store_true",
+                        help="paste the tables into benchmarks/README.md and the project README")
+    parser.add_argument("--no-others", action="store_true",
+                        help="leave out the other benchmarks' summary rows (streaming, CV, search, diagnostics)")
     parser.add_argument("--rules", action="store_true",
                         help="run the measurements behind kerasact.runtime.execution instead")
     args = parser.parse_args(argv)
@@ -201,6 +237,15 @@ def main(argv: list[str] | None = None) -> dict:
     print(report.digits_table(results["digits"], DIGITS_TARGET), flush=True)
     results["latency"] = latency(models, teacher_data(workloads[0], 10)[2])
     print(report.latency_table(results["latency"]), flush=True)
+    ka = next(m for m in models if m.name == "kerasact")
+    results["crossover"] = crossover(ka.model, workloads[0].d)
+    print(report.crossover_table(results["crossover"]), flush=True)
+    results["train_vs_fit"] = train_vs_fit.measure(workloads, epochs=10, rounds=1 if args.quick else 3)
+    print(report.train_table(results["train_vs_fit"]), flush=True)
+    if not args.no_others:
+        results["others"] = others.summaries(args.quick)
+        results["others_table"] = others.table(results["others"])
+        print(results["others_table"], flush=True)
     info["load_average_end"] = os.getloadavg()
     results["targets"] = report.targets(results)
     markdown = report.markdown(results)
@@ -210,6 +255,7 @@ def main(argv: list[str] | None = None) -> dict:
     (args.out / "latest.md").write_text(markdown)
     if args.readme:
         report.paste_into_readme(HERE / "README.md", markdown)
+        report.paste_into_readme(HERE.parent / "README.md", markdown, level="####")
     print(f"wrote {args.out / 'latest.json'} and {args.out / 'latest.md'}")
     return results
 
