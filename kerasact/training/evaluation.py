@@ -35,7 +35,7 @@ def evaluate(model: keras.Model, X: np.ndarray, y: np.ndarray, *, batch_size: in
     inputs = {k: tf.constant(v) for k, v in X.items()} if isinstance(X, Mapping) else X
     sharded = pipeline.held_out(model, X, y, batch_size=batch_size)  # under a strategy: split by hand
     logs = (model.evaluate(sharded[0], steps=sharded[1], verbose=0, return_dict=True) if sharded is not None
-            else model.evaluate(inputs, y, batch_size=execution.eval_batch_size(batch_size), verbose=0,
-                                return_dict=True))
+            else model.evaluate(pipeline.in_order(inputs, y, batch_size=execution.eval_batch_size(batch_size),
+                                                  dtype=execution.model_dtype(model)), verbose=0, return_dict=True))
     extra, figures = LABEL_FORMATS[info.labels].score(y, outputs(model, X, info), codec)
     return {k: float(v) for k, v in logs.items()} | extra, figures

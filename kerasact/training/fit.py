@@ -170,10 +170,11 @@ def train(
         print(_cluster.global_batch_line(batch_size, cluster, where), flush=True)
     started, history = time.perf_counter(), {}
     if not finished and first < epochs:
-        val_arrays = (_rows.tensors(parts.X_val), parts.y_val) + (() if w_val is None else (w_val,))
         sharded = pipeline.held_out(model, parts.X_val, parts.y_val, w_val, batch_size=batch_size)
-        validation = {"validation_data": val_arrays,  # Keras would validate a dataset fit at 32 rows a batch
-                      "validation_batch_size": execution.eval_batch_size(batch_size)} if sharded is None else dict(
+        # Batched here: Keras would validate a dataset fit at 32 rows a batch, and rebuild a pipeline every epoch.
+        validation = {"validation_data": pipeline.in_order(
+            _rows.tensors(parts.X_val), parts.y_val, w_val, batch_size=execution.eval_batch_size(batch_size),
+            dtype=execution.model_dtype(model))} if sharded is None else dict(
             zip(("validation_data", "validation_steps"), sharded))
         # Batches drawn from (seed, epoch) alone, so a resumed run sees an unbroken run's order.
         inputs = pipeline.fit_inputs(model, parts.X_train, parts.y_train, batch_size=batch_size,
