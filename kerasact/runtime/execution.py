@@ -4,7 +4,7 @@ Keras's defaults pay a fixed cost per batch (a Python round trip into the compil
 callbacks, the progress bar) that dwarfs the arithmetic of a small MLP: on the 2-core CPU of
 `benchmarks/` a 64→128→64→10 network at batch 32 trains 3.3× faster with a whole epoch per
 call. The rules below are the measurements of `benchmarks/bench.py --rules`
-(`benchmarks/results/rules.md`); each has a switch in `Execution` (and the same field of
+(`benchmarks/results/rules-<kind>.md`, one per CPU kind); each has a switch in `Execution` (and the same field of
 `ModelSpec`): `None` lets the rule decide.
 """
 
@@ -35,9 +35,10 @@ MAX_STEPS_PER_EXECUTION = 1000   # epochs shorter than this run in one call
 # 1024 rows took 0.6-0.7x the time of the training batch and was within noise of 4096.
 EVAL_BATCH_SIZE = 1024
 # bfloat16 pays off once a step's matmuls are large. Speed-up over float32 by training FLOPs
-# per step (batch × per sample), two runs: 6.5e6: 0.85-0.88×; 2.6e7: 0.98×; 1e8: 0.88-1.00×
-# (width 128, batch 512) or 1.09-1.24× (width 512, batch 32); 4e8: 1.13-1.41×; 1.6e9: 1.26-1.28×;
-# 6.5e9: 1.50-1.70×. The threshold sits above the mixed band.
+# per step (batch × per sample), two AMD EPYC runs and one Intel Xeon (AMX) run: 6.5e6:
+# 0.83-0.88×; 2.6e7: 0.91-0.98×; 1e8: 0.88-1.08× (width 128, batch 512) or 1.01-1.24× (width 512,
+# batch 32); 4e8: 1.00-1.41×; 1.6e9: 1.26-1.58×; 6.5e9: 1.50-2.82×. The threshold sits above the
+# mixed band (benchmarks/results/rules-bfloat16.md checks each case against it).
 BF16_MIN_STEP_FLOPS = 2e8
 # XLA by accelerator. On CPU it was within noise of the graph executor (from 0.75× to 1.07×
 # across runs and workloads) and adds a compilation to every first fit: off, as in Keras's
