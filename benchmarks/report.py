@@ -142,7 +142,8 @@ def markdown(results: dict) -> str:
     parts += [digits_table(results["digits"], 0.97), latency_table(results["latency"])]
     parts += [crossover_table(results["crossover"])] if results.get("crossover") else []
     parts += [train_table(results["train_vs_fit"])] if results.get("train_vs_fit") else []
-    parts += [results["others_table"]] if results.get("others_table") else []
+    parts += (["### the other benchmarks (`others.py`), reduced to fit this run\n\n" + results["others_table"]]
+              if results.get("others_table") else [])
     parts += [targets_table(results["targets"])]
     return head + "\n".join(parts)
 
