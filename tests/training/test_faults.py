@@ -25,6 +25,7 @@ EPOCHS = 12
 
 TRAINER = f"""
 import sys
+import time
 import keras
 import numpy as np
 from kerasact import build_model
@@ -40,6 +41,9 @@ y = (X @ rng.normal(size=(6, 3))).argmax(axis=1)
 class Say(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         print("epoch", epoch + 1, flush=True)
+        # An epoch of 200 rows takes ~10 ms: paced to >= 50 ms, a kill within 0.3 s of epoch 3
+        # lands mid-training (before the backup commit that follows this callback, or inside it).
+        time.sleep(0.05)
 
 model = build_model("multiclass", 6, n_classes=3, hidden=[32, 16], dropout=0.2, seed=0)
 result = train(model, X, y, epochs={EPOCHS}, batch_size=16, run_dir=run_dir, patience=None, verbose=0,
