@@ -122,6 +122,11 @@ def _steps(model: keras.Model, dtype: np.dtype) -> list[Step]:
     return steps
 
 
+def _all_layers(model: keras.Model) -> list[keras.layers.Layer]:
+    return [inner for layer in model.layers
+            for inner in ([layer, *_all_layers(layer)] if isinstance(layer, keras.Model) else [layer])]
+
+
 class Predictor:
     """The frozen forward pass `serve` returns; call it on rows as `kerasact.predict`.
 
@@ -166,6 +171,9 @@ class Predictor:
         if self._clone is None:  # the same frozen weights, in a model nobody trains
             self._clone = keras.models.clone_model(self._model)
             self._clone.set_weights(self._weights)
+            for layer in _all_layers(self._clone):  # an adapted Normalization reads its mean only after this
+                if hasattr(layer, "finalize_state"):
+                    layer.finalize_state()
             self._info, self._model = head_of(self._model), None  # the snapshot no longer needs the live model
         return outputs(self._clone, X.astype(self.dtype, copy=False), self._info)
 

@@ -11,12 +11,15 @@ import pytest
 import kerasact
 from kerasact import HEADS, build_model
 from kerasact.activations import CATALOG, DENSE_NAMES, KERAS_DEVIATIONS
+from kerasact.model import layers as preprocessing
 from kerasact.runtime import frozen
 
 # numpy and TensorFlow run the same float32 arithmetic through different kernels (summation
 # order, exp/tanh approximations): O(1) outputs agree to a few float32 ulps; the bar is 1e-5.
 TOLERANCE = {"rtol": 1e-5, "atol": 1e-5}
-HEAD_OPTIONS = [{}, {"logits": True}, {"normalize": True, "dropout": 0.2}, {"batch_norm": True}]
+# normalize=True: statistics adapted into the layer's variables (as train does); "stats": passed in.
+HEAD_OPTIONS = [{}, {"logits": True}, {"normalize": "stats", "dropout": 0.2}, {"normalize": True},
+                {"batch_norm": True}]
 
 
 def _rows(n, d=5, seed=0):
@@ -41,13 +44,15 @@ def _fitted_stats():
 
 
 @pytest.mark.parametrize(("problem", "options"), [
-    pytest.param(problem, options, id=f"{problem}-{'-'.join(options) or 'plain'}")
+    pytest.param(problem, options, id=f"{problem}-{'-'.join(f'{k}={v}' for k, v in options.items()) or 'plain'}")
     for problem in sorted(HEADS) for options in HEAD_OPTIONS
     if not (options.get("logits") and not HEADS[problem].probabilistic)])  # regression has no logits
 def test_every_head_serves_as_predict(problem, options):
     shape = {"n_classes": 4} if problem == "multiclass" else {"n_outputs": 3} if problem == "multilabel" else {}
     model = build_model(problem, 5, hidden=[16, 8], seed=1, **shape,
-                        **{k: (_fitted_stats() if k == "normalize" else v) for k, v in options.items()})
+                        **{k: (_fitted_stats() if v == "stats" else v) for k, v in options.items()})
+    if options.get("normalize") is True:
+        preprocessing.adapt_on_training_rows(model, _fitted_stats(), np.zeros(200, np.float32))
     rng = np.random.default_rng(4)
     for layer in model.layers:  # moving statistics away from their (0, 1) start
         if isinstance(layer, keras.layers.BatchNormalization):
