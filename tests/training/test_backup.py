@@ -12,6 +12,8 @@ import numpy as np
 import pytest
 
 from kerasact import build_model, train
+from kerasact.model import layers as preprocessing
+from kerasact.training.callbacks import Backup
 
 KWARGS = dict(epochs=4, batch_size=16, patience=None, verbose=0)
 FIX = "; pass a fresh run_dir, or delete its backup/ folder to start over."
@@ -134,6 +136,18 @@ def test_a_backup_in_kerass_weights_h5_as_written_before_still_resumes(run_dir, 
     unbroken = train(_model(), *_data(), run_dir=tmp_path / "unbroken", **KWARGS)
     assert resumed.resumed_from == 1
     assert all(np.array_equal(a, b) for a, b in zip(unbroken.model.get_weights(), resumed.model.get_weights()))
+
+
+def test_restoring_puts_back_an_adapted_normalizations_statistics(tmp_path):
+    X, y = _data()
+    with pytest.raises(Crash):
+        train(_model(normalize=True), X * 3 + 1, y, run_dir=tmp_path / "run", callbacks=[CrashInEpoch2()], **KWARGS)
+    model = _model(normalize=True)
+    preprocessing.adapt_on_training_rows(model, X, y)  # other statistics than the backup's
+    Backup(tmp_path / "run" / "backup").restore(model)
+    layer = next(layer for layer in model.layers if isinstance(layer, keras.layers.Normalization))
+    np.testing.assert_allclose(np.ravel(layer.mean), np.ravel(layer.adapt_mean))  # what the layer computes with
+    assert np.ravel(layer.mean).mean() > 0.5  # the backup's rows (mean ~1), not X's (mean ~0)
 
 
 def _edit(**changes):
