@@ -6,7 +6,7 @@ batch size (only where the CPU multiplies bfloat16 natively: elsewhere the rule 
 float32, and TensorFlow 2.21 under an `ONEDNN_MAX_CPU_ISA` cap aborts on a bfloat16 matmul).
 Then each rule's choice is checked against the fastest measured option: it holds when it is
 within `HOLDS` of it. Results go to `results/rules-<kind>.json` and `.md`, one pair per CPU
-kind (`kerasact.runtime.execution.cpu_kind()`); to measure as an AVX2-only CPU would on an
+kind (`kerasact.runtime.cpu.cpu_kind()`); to measure as an AVX2-only CPU would on an
 AVX-512 machine, run with `ONEDNN_MAX_CPU_ISA=AVX2` (oneDNN then dispatches AVX2 kernels).
 """
 
@@ -77,22 +77,22 @@ def main(quick: bool, out: Path) -> dict:
               "pipeline, a pass per epoch": lambda w: _PerEpoch(w.d, w.hidden, w.classes, 0),
               "numpy (Keras adapter)": lambda w: _Numpy(w.d, w.hidden, w.classes, 0)}
     found["input"] = _compare(overhead, inputs, rounds)
-    from kerasact.runtime import execution as _execution
+    from kerasact.runtime import cpu
 
     # XLA's CPU matmul keeps the machine's own instructions under ONEDNN_MAX_CPU_ISA (and under
     # XLA_FLAGS=--xla_cpu_max_isa): a 1024² matmul ran at 272-283 GFLOP/s with either capped to
     # AVX2 or SSE4_2 on an AVX-512 machine, against ~200 for the capped graph executor. So a
     # capped run cannot compare XLA with an AVX2 CPU's graph executor: not measured there.
-    found["jit_compile"] = {} if _execution.onednn_cap() else {
+    found["jit_compile"] = {} if cpu.onednn_cap() else {
         w.key: _compare(w, {"jit off": _ka(jit_compile=False, mixed_precision=False),
                             "jit on": _ka(jit_compile=True, mixed_precision=False)}, rounds)
         for w in (overhead, compute)}
     from kerasact import build_model
     from kerasact.runtime import execution
 
-    found["cpu_kind"] = execution.cpu_kind()
+    found["cpu_kind"] = cpu.cpu_kind()
     found["bfloat16"] = {}
-    for width in (128, 256, 512, 1024) if execution.native_bfloat16() else ():
+    for width in (128, 256, 512, 1024) if cpu.native_bfloat16() else ():
         for batch in (32, 512):
             w = Workload("bf16", "", 4_096 if quick else 16_384, width, (width, width), 10, batch, 1)
             speed = _compare(w, {"float32": _ka(mixed_precision=False), "bfloat16": _ka(mixed_precision=True)}, rounds)

@@ -50,14 +50,14 @@ def machine(optional: tuple[str, ...] = ("torch",)) -> dict:
     import sklearn
     import tensorflow as tf
 
-    from kerasact.runtime import execution
+    from kerasact.runtime import cpu as cpu_facts
 
     cpuinfo = Path("/proc/cpuinfo").read_text().splitlines() if Path("/proc/cpuinfo").exists() else []
     cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")),
                platform.processor())
     info = {"date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"), "cpu": cpu, "cores": os.cpu_count(),
-            "native_bfloat16": execution.native_bfloat16(), "cpu_kind": execution.cpu_kind(),
-            "onednn_cap": execution.onednn_cap(), "python": platform.python_version(),
+            "native_bfloat16": cpu_facts.native_bfloat16(), "cpu_kind": cpu_facts.cpu_kind(),
+            "onednn_cap": cpu_facts.onednn_cap(), "python": platform.python_version(),
             "tensorflow": tf.__version__, "keras": keras.__version__, "scikit-learn": sklearn.__version__,
             "numpy": np.__version__, "load_average_start": os.getloadavg()}
     for name in optional:

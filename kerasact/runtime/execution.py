@@ -11,17 +11,15 @@ call. The rules below are the measurements of `benchmarks/bench.py --rules`
 from __future__ import annotations
 
 import math
-import os
 import weakref
 from dataclasses import dataclass, fields, replace
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import keras
 import tensorflow as tf
 
 from kerasact.runtime import serving
+from kerasact.runtime.cpu import native_bfloat16
 
 DEFAULT_BATCH_SIZE = 32          # kerasact.train's default, assumed until fit time says otherwise
 # Work per call into the train function. Each call costs ~0.8-1.3 ms beyond its steps
@@ -44,16 +42,6 @@ BF16_MIN_STEP_FLOPS = 2e8
 # across runs and workloads) and adds a compilation to every first fit: off, as in Keras's
 # own "auto". On GPU/TPU this is Keras's "auto" choice too (not measured here).
 _JIT = {"CPU": False, "GPU": True, "TPU": True}
-# CPU flags of native bfloat16 matmul (Linux /proc/cpuinfo names).
-_BF16_FLAGS = {"avx512_bf16", "amx_bf16"}
-# oneDNN's instruction sets in its dispatch order (ONEDNN_MAX_CPU_ISA's values). A cap below
-# AVX512_CORE_BF16, e.g. to run as an AVX2 CPU would, leaves TensorFlow 2.21 unable to build a
-# bfloat16 matmul at all ("could not create a primitive descriptor", then abort), so the cap
-# counts as the CPU's flags; so does TF_ENABLE_ONEDNN_OPTS=0 (Eigen's bfloat16 matmul converts
-# to float32 and back: slower than float32).
-_ONEDNN_ISAS = ("SSE41", "AVX", "AVX2", "AVX2_VNNI", "AVX2_VNNI_2", "AVX512_CORE", "AVX512_CORE_VNNI",
-                "AVX512_CORE_BF16", "AVX10_1_512", "AVX512_CORE_FP16", "AVX10_1_512_AMX", "AVX512_CORE_AMX",
-                "AVX10_1_512_AMX_FP16", "AVX512_CORE_AMX_FP16", "DEFAULT", "ALL")
 # Layers that stay float32 under mixed precision: the output head (the loss needs float32
 # probabilities) is handled by position; normalisation is cheap and sets the input scale.
 _KEEP_FLOAT32 = (keras.layers.Normalization,)
@@ -109,54 +97,6 @@ def device_kind() -> str:
     """`"GPU"`, `"TPU"` or `"CPU"`: the accelerator TensorFlow would train on."""
     kinds = {d.device_type for d in tf.config.list_physical_devices()}
     return next((k for k in ("TPU", "GPU") if k in kinds), "CPU")
-
-
-@lru_cache(maxsize=1)
-def cpu_flags(cpuinfo: str = "/proc/cpuinfo") -> frozenset[str]:
-    """The CPU's feature flags as Linux lists them (empty where unknown)."""
-    try:
-        text = Path(cpuinfo).read_text()
-    except OSError:
-        return frozenset()
-    return frozenset(next((line.split(":", 1)[1].split() for line in text.splitlines()
-                           if line.startswith("flags")), []))
-
-
-def onednn_cap() -> str | None:
-    """`ONEDNN_MAX_CPU_ISA` when it names an instruction set oneDNN knows (it ignores others), else None."""
-    cap = os.environ.get("ONEDNN_MAX_CPU_ISA", "").strip().upper()
-    return cap if cap in _ONEDNN_ISAS else None
-
-
-def native_bfloat16() -> bool:
-    """True when TensorFlow multiplies bfloat16 natively here: the CPU has AVX512-BF16 or AMX, and
-    neither `ONEDNN_MAX_CPU_ISA` nor `TF_ENABLE_ONEDNN_OPTS=0` takes oneDNN's bfloat16 kernels away.
-
-    Example:
-        >>> native_bfloat16() in (True, False)
-        True
-    """
-    cap = onednn_cap()
-    capped = cap is not None and _ONEDNN_ISAS.index(cap) < _ONEDNN_ISAS.index("AVX512_CORE_BF16")
-    onednn_off = os.environ.get("TF_ENABLE_ONEDNN_OPTS", "").strip() in ("0", "false", "False")
-    return bool(_BF16_FLAGS & cpu_flags()) and not capped and not onednn_off
-
-
-def cpu_kind() -> str:
-    """What the rules depend on, in one word: `"bfloat16"` (native bfloat16), `"avx512"`, `"avx2"`, or
-    `"other"`; an `ONEDNN_MAX_CPU_ISA` cap counts as the CPU's flags (`benchmarks/results/rules-<kind>.md`).
-
-    Example:
-        >>> cpu_kind() in ("bfloat16", "avx512", "avx2", "other")
-        True
-    """
-    flags, cap = cpu_flags(), onednn_cap()
-    below = (lambda isa: cap is not None and _ONEDNN_ISAS.index(cap) < _ONEDNN_ISAS.index(isa))
-    if native_bfloat16():
-        return "bfloat16"
-    if "avx512f" in flags and not below("AVX512_CORE"):
-        return "avx512"
-    return "avx2" if "avx2" in flags else "other"
 
 
 def eval_batch_size(batch_size: int) -> int:

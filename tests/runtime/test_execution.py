@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from kerasact import HEADS, ModelSpec, build_model
-from kerasact.runtime import execution, pipeline, serving
+from kerasact.runtime import cpu, execution, pipeline, serving
 from kerasact.runtime.execution import Execution
 
 DIGITS_EPOCHS = 12
@@ -99,11 +99,11 @@ def test_native_bfloat16_reads_cpu_flags(tmp_path, monkeypatch, flags, expected)
     path = tmp_path / "cpuinfo"
     if flags is not None:
         path.write_text(f"processor\t: 0\nflags\t\t: {flags}\n")
-    read = execution.cpu_flags.__wrapped__(str(path))  # the uncached reader, on this file
-    monkeypatch.setattr(execution, "cpu_flags", lambda: read)
+    read = cpu.cpu_flags.__wrapped__(str(path))  # the uncached reader, on this file
+    monkeypatch.setattr(cpu, "cpu_flags", lambda: read)
     for name in ("ONEDNN_MAX_CPU_ISA", "TF_ENABLE_ONEDNN_OPTS"):
         monkeypatch.delenv(name, raising=False)
-    assert execution.native_bfloat16() is expected
+    assert cpu.native_bfloat16() is expected
 
 
 @pytest.mark.parametrize(("env", "native", "kind"), [
@@ -115,12 +115,12 @@ def test_native_bfloat16_reads_cpu_flags(tmp_path, monkeypatch, flags, expected)
     ({"TF_ENABLE_ONEDNN_OPTS": "0"}, False, "avx512"),
 ])
 def test_a_onednn_cap_counts_as_the_cpus_flags(monkeypatch, env, native, kind):
-    monkeypatch.setattr(execution, "cpu_flags", lambda: frozenset({"avx2", "avx512f", "amx_bf16"}))
+    monkeypatch.setattr(cpu, "cpu_flags", lambda: frozenset({"avx2", "avx512f", "amx_bf16"}))
     for name in ("ONEDNN_MAX_CPU_ISA", "TF_ENABLE_ONEDNN_OPTS"):
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    assert execution.native_bfloat16() is native and execution.cpu_kind() == kind
+    assert cpu.native_bfloat16() is native and cpu.cpu_kind() == kind
 
 
 SWITCHES_OFF = {"steps_per_execution": 1, "jit_compile": False, "mixed_precision": False}
