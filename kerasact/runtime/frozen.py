@@ -127,6 +127,19 @@ def _all_layers(model: keras.Model) -> list[keras.layers.Layer]:
             for inner in ([layer, *_all_layers(layer)] if isinstance(layer, keras.Model) else [layer])]
 
 
+def finalize_states(model: keras.Model) -> None:
+    """After assigning weights by hand (`set_weights`, `assign`), let layers that cache state derived
+    from their variables rebuild it, as Keras's `load_weights` does: an adapted `Normalization`
+    computes with `mean`/`variance` copied from its variables only in `finalize_state`.
+
+    Example:
+        >>> finalize_states(model)  # doctest: +SKIP
+    """
+    for layer in _all_layers(model):
+        if hasattr(layer, "finalize_state"):
+            layer.finalize_state()
+
+
 class Predictor:
     """The frozen forward pass `serve` returns; call it on rows as `kerasact.predict`.
 
@@ -171,9 +184,7 @@ class Predictor:
         if self._clone is None:  # the same frozen weights, in a model nobody trains
             self._clone = keras.models.clone_model(self._model)
             self._clone.set_weights(self._weights)
-            for layer in _all_layers(self._clone):  # an adapted Normalization reads its mean only after this
-                if hasattr(layer, "finalize_state"):
-                    layer.finalize_state()
+            finalize_states(self._clone)
             self._info, self._model = head_of(self._model), None  # the snapshot no longer needs the live model
         return outputs(self._clone, X.astype(self.dtype, copy=False), self._info)
 

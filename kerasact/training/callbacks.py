@@ -13,6 +13,7 @@ import keras
 import numpy as np
 
 from kerasact._errors import shown
+from kerasact.runtime.frozen import finalize_states
 from kerasact.training import runs
 
 
@@ -193,14 +194,7 @@ def _load(model: keras.Model, path: Path, variables: list) -> None:
         names = [f"{kind}_{i}" for kind in ("weights", "optimizer") for i in range(len(_variables(model)[kind]))]
         for variable, name in zip(variables, names):
             variable.assign(saved[name])
-    for layer in _layers(model):  # as Keras's load_weights does: an adapted Normalization reads
-        if hasattr(layer, "finalize_state"):  # its statistics from its variables only here
-            layer.finalize_state()
-
-
-def _layers(model: keras.Model) -> list:
-    return [inner for layer in model.layers
-            for inner in ([layer, *_layers(layer)] if isinstance(layer, keras.Model) else [layer])]
+    finalize_states(model)  # an adapted Normalization's statistics follow its restored variables
 
 
 def _shapes(value: object) -> bool:
