@@ -85,10 +85,18 @@ def loss_config(model: keras.Model) -> dict[str, Any]:
 
 def _loss_keys(loss: Any) -> list[tuple[Head, str]]:
     """The (row, head-table loss name) pairs a compiled loss matches; Keras keeps a string as
-    given, a Loss object as the object and a loss function by its `__name__`."""
+    given, a Loss object as the object and a loss function by its `__name__`.
+
+    A subclass of a table loss (the estimators' `HalfSquaredError`, a user's scaled loss) reads
+    as the nearest table class in its MRO, so it keeps its head without a row of its own.
+    """
     if isinstance(loss, keras.losses.Loss):
-        return [(row, name) for row in HEADS.values() for name, option in row.losses.items()
-                if type(loss) is option.cls]
+        for cls in type(loss).__mro__:
+            found = [(row, name) for row in HEADS.values() for name, option in row.losses.items()
+                     if option.cls is cls]
+            if found:
+                return found
+        return []
     name = loss if isinstance(loss, str) else getattr(loss, "__name__", None)
     if not isinstance(name, str):
         return []
