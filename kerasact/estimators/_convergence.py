@@ -73,7 +73,7 @@ class Convergence(keras.callbacks.Callback):
         self._learning_rate(est)
         if self.check and est._no_improvement_count > p["n_iter_no_change"]:
             rate = float(self.model.optimizer.learning_rate.numpy())
-            if p["solver"] == "sgd" and p["learning_rate"] == "adaptive" and rate > MIN_ADAPTIVE_RATE:
+            if p["optimizer"] == "sgd" and p["learning_rate"] == "adaptive" and rate > MIN_ADAPTIVE_RATE:
                 self.model.optimizer.learning_rate.assign(rate / 5.0)
                 est._no_improvement_count = 0
                 return
@@ -86,5 +86,5 @@ class Convergence(keras.callbacks.Callback):
 
     def _learning_rate(self, est: Any) -> None:
         p = self.p
-        if p["solver"] == "sgd" and p["learning_rate"] == "invscaling":
+        if p["optimizer"] == "sgd" and p["learning_rate"] == "invscaling":
             self.model.optimizer.learning_rate.assign(p["learning_rate_init"] / (est.t_ + 1) ** p["power_t"])

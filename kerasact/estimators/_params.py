@@ -81,6 +81,14 @@ def _solver(arg: str, value: Any) -> str:
     return value
 
 
+def _optimizer(arg: str, value: Any) -> str:
+    if not isinstance(value, str) or value.strip().lower() not in OPTIMIZERS:
+        raise _errors.invalid(arg, value, f"a Keras optimizer name: {_errors.listed(OPTIMIZERS, value)}",
+                              "pass None to train with solver's optimizer", options=list(OPTIMIZERS),
+                              kind=ValueError if isinstance(value, str) else TypeError)
+    return value.strip().lower()
+
+
 def _class_weight(arg: str, value: Any) -> Any:
     if value is None or value == "balanced" or isinstance(value, Mapping):
         return value
@@ -109,7 +117,7 @@ def _verbose(arg: str, value: Any) -> int:
 SKLEARN: tuple[Param, ...] = (
     Param("hidden_layer_sizes", (100,), _hidden, spec="hidden"),
     Param("activation", "relu", _activation, spec="activation"),
-    Param("solver", "adam", _solver, spec="optimizer"),
+    Param("solver", "adam", _solver),  # with kerasact's `optimizer`, the ModelSpec's optimizer (see optimizer_key)
     Param("alpha", 0.0001, _number(), spec="l2"),
     Param("batch_size", "auto", _batch_size),
     Param("learning_rate", "constant", _choice(["constant", "invscaling", "adaptive"])),
@@ -133,6 +141,7 @@ SKLEARN: tuple[Param, ...] = (
 )
 # kerasact's own, after scikit-learn's.
 KERASACT: tuple[Param, ...] = (
+    Param("optimizer", None, _optional(_optimizer), spec="optimizer"),
     Param("dropout", 0.0, _number(0.0, 1.0, open_high=True), spec="dropout"),
     Param("batch_norm", False, _bool, spec="batch_norm"),
     Param("normalize", False, _bool, spec="normalize"),
@@ -149,7 +158,7 @@ SPEC_FIELDS: dict[str, str] = {
     "problem": "read off y (binary, multiclass, multilabel; regression)",
     "input_dim": "read off X", "n_classes": "read off y", "n_outputs": "read off y",
     "hidden": "hidden_layer_sizes", "activation": "activation", "dropout": "dropout", "l2": "alpha",
-    "batch_norm": "batch_norm", "optimizer": "solver", "learning_rate": "learning_rate_init", "loss": "loss",
+    "batch_norm": "batch_norm", "optimizer": "optimizer", "learning_rate": "learning_rate_init", "loss": "loss",
     "normalize": "normalize", "normalize_target": "normalize_target", "seed": "random_state", "dtype": "dtype",
     "logits": "not needed: decision_function reads the head's pre-activation directly",
     "metrics": "not needed: scikit-learn scores with score() and its scorers",
@@ -164,8 +173,30 @@ REGRESSION_LOSSES = {"squared_error": "mean_squared_error"}
 
 
 def checked(estimator: Any, params: Sequence[Param]) -> dict[str, Any]:
-    """The estimator's parameters, each checked by its row (raises the row's error)."""
-    return {p.name: p.check(p.name, getattr(estimator, p.name)) for p in params}
+    """The estimator's parameters, each checked by its row (raises the row's error); `optimizer`
+    comes out as the Keras optimizer to train with (`optimizer_key`)."""
+    p = {p.name: p.check(p.name, getattr(estimator, p.name)) for p in params}
+    if "optimizer" in p and "solver" in p:
+        p["optimizer"] = optimizer_key(p["solver"], p["optimizer"])
+    return p
+
+
+def optimizer_key(solver: str, optimizer: str | None) -> str:
+    """The `OPTIMIZERS` key the network trains with: `optimizer` when set, else `solver`'s.
+
+    `optimizer` overrides the default `solver='adam'`; beside any other solver it must name the
+    same optimizer (L-BFGS takes none), so one estimator never says two things.
+
+    Example:
+        >>> optimizer_key("adam", "adamw"), optimizer_key("sgd", None)
+        ('adamw', 'sgd')
+    """
+    if optimizer is None:
+        return "adam" if solver == "lbfgs" else solver  # L-BFGS steps with scipy; Keras needs a holder
+    if solver not in ("adam", optimizer):
+        raise ValueError(f"solver={solver!r} and optimizer={optimizer!r} contradict each other: drop one "
+                         f"(optimizer={optimizer!r} trains with the default solver='adam').")
+    return optimizer
 
 
 def activations_for(activation: Any, widths: tuple[int, ...]) -> list:
@@ -179,15 +210,16 @@ def activations_for(activation: Any, widths: tuple[int, ...]) -> list:
 
 
 def optimizer(p: Mapping[str, Any]) -> keras.optimizers.Optimizer:
-    """The Keras optimizer for `solver`, with scikit-learn's settings where it has them."""
-    rate = p["learning_rate_init"]
-    if p["solver"] == "adam":
+    """The Keras optimizer `checked` resolved (`p["optimizer"]`): scikit-learn's two with
+    scikit-learn's settings (`beta_1`, `beta_2`, `epsilon`; `momentum`, `nesterovs_momentum`),
+    any other with Keras's defaults and `learning_rate_init`."""
+    rate, name = p["learning_rate_init"], p["optimizer"]
+    if name == "adam":
         return keras.optimizers.Adam(rate, beta_1=p["beta_1"], beta_2=p["beta_2"], epsilon=p["epsilon"])
-    if p["solver"] == "sgd":
+    if name == "sgd":
         nesterov = p["nesterovs_momentum"] and p["momentum"] > 0
         return keras.optimizers.SGD(rate, momentum=p["momentum"], nesterov=nesterov)
-    # L-BFGS steps with scipy; the optimizer is only a holder Keras needs to compile.
-    return OPTIMIZERS["adam" if p["solver"] == "lbfgs" else p["solver"]](learning_rate=rate)
+    return OPTIMIZERS[name](learning_rate=rate)
 
 
 def spec_for(p: Mapping[str, Any], *, problem: str, input_dim: int, count: int, dtype: str,
@@ -198,6 +230,6 @@ def spec_for(p: Mapping[str, Any], *, problem: str, input_dim: int, count: int, 
     return ModelSpec(problem, input_dim, **counted, hidden=tuple(activations_for(p["activation"],
                                                                                  p["hidden_layer_sizes"])),
                      dropout=p["dropout"], l2=l2, batch_norm=p["batch_norm"],
-                     optimizer="adam" if p["solver"] == "lbfgs" else p["solver"],
+                     optimizer=p["optimizer"],
                      learning_rate=p["learning_rate_init"], loss=loss, normalize=p["normalize"] and not table,
                      normalize_target=p.get("normalize_target", False), seed=seed, dtype=dtype)

@@ -35,9 +35,13 @@ class MLPClassifier(ClassifierMixin, MultiOutputMixin, BaseMLP):
     Drop-in for `sklearn.neural_network.MLPClassifier`: the same parameters with the same
     meaning (`alpha` is the same L2 penalty, `max_iter` counts epochs, `solver="lbfgs"` runs
     scipy's L-BFGS), plus kerasact's: one activation per hidden layer (a tuple), `dropout`,
-    any Keras optimizer as `solver`, `loss`, `batch_norm`, `normalize` (standardisation inside
-    the model), `class_weight`, `dtype` (default: float32 input trains in float32, any other in
-    float64, as scikit-learn does) and `log_dir` (a TensorBoard run per fit).
+    `optimizer`, `loss`, `batch_norm`, `normalize` (standardisation inside the model),
+    `class_weight`, `dtype` (default: float32 input trains in float32, any other in float64, as
+    scikit-learn does) and `log_dir` (a TensorBoard run per fit).
+
+    `optimizer` names any Keras optimizer (`"adamw"`, `"lion"`, ... `kerasact.OPTIMIZERS`) to train
+    with; None (the default) trains with `solver`'s, and a set `optimizer` replaces the default
+    `solver="adam"` but is refused beside another solver.
 
     Attributes:
         classes_: the class labels (multilabel: `0 .. n_labels - 1`).
@@ -62,8 +66,9 @@ class MLPClassifier(ClassifierMixin, MultiOutputMixin, BaseMLP):
                  random_state: Any = None, tol: float = 1e-4, verbose: Any = False, warm_start: bool = False,
                  momentum: float = 0.9, nesterovs_momentum: bool = True, early_stopping: bool = False,
                  validation_fraction: float = 0.1, beta_1: float = 0.9, beta_2: float = 0.999,
-                 epsilon: float = 1e-8, n_iter_no_change: int = 10, max_fun: int = 15000, dropout: float = 0.0,
-                 batch_norm: bool = False, normalize: bool = False, dtype: str | None = None,
+                 epsilon: float = 1e-8, n_iter_no_change: int = 10, max_fun: int = 15000,
+                 optimizer: str | None = None, dropout: float = 0.0, batch_norm: bool = False,
+                 normalize: bool = False, dtype: str | None = None,
                  log_dir: Any = None, loss: str | None = None, class_weight: Any = None) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -88,6 +93,7 @@ class MLPClassifier(ClassifierMixin, MultiOutputMixin, BaseMLP):
         self.epsilon = epsilon
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
+        self.optimizer = optimizer
         self.dropout = dropout
         self.batch_norm = batch_norm
         self.normalize = normalize

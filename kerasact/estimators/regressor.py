@@ -25,10 +25,13 @@ class MLPRegressor(RegressorMixin, MultiOutputMixin, BaseMLP):
 
     Drop-in for `sklearn.neural_network.MLPRegressor` (same parameters, same meaning; its
     `loss="squared_error"` is the default), plus kerasact's: per-layer activations, `dropout`,
-    any Keras optimizer as `solver`, the regression head's losses (`"huber"`,
-    `"mean_absolute_error"`, `"log_cosh"`), `batch_norm`, `normalize`, `normalize_target`
-    (the network learns standardised targets and still predicts in their units), `dtype`
-    and `log_dir`.
+    `optimizer`, the regression head's losses (`"huber"`, `"mean_absolute_error"`,
+    `"log_cosh"`), `batch_norm`, `normalize`, `normalize_target` (the network learns
+    standardised targets and still predicts in their units), `dtype` and `log_dir`.
+
+    `optimizer` names any Keras optimizer (`"adamw"`, `"lion"`, ... `kerasact.OPTIMIZERS`) to train
+    with; None (the default) trains with `solver`'s, and a set `optimizer` replaces the default
+    `solver="adam"` but is refused beside another solver.
 
     Attributes:
         model_: the fitted Keras model.
@@ -52,7 +55,8 @@ class MLPRegressor(RegressorMixin, MultiOutputMixin, BaseMLP):
                  verbose: Any = False, warm_start: bool = False, momentum: float = 0.9,
                  nesterovs_momentum: bool = True, early_stopping: bool = False, validation_fraction: float = 0.1,
                  beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-8, n_iter_no_change: int = 10,
-                 max_fun: int = 15000, dropout: float = 0.0, batch_norm: bool = False, normalize: bool = False,
+                 max_fun: int = 15000, optimizer: str | None = None, dropout: float = 0.0,
+                 batch_norm: bool = False, normalize: bool = False,
                  dtype: str | None = None, log_dir: Any = None, normalize_target: bool = False) -> None:
         self.loss = loss
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -78,6 +82,7 @@ class MLPRegressor(RegressorMixin, MultiOutputMixin, BaseMLP):
         self.epsilon = epsilon
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
+        self.optimizer = optimizer
         self.dropout = dropout
         self.batch_norm = batch_norm
         self.normalize = normalize

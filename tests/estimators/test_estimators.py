@@ -279,6 +279,10 @@ def test_log_dir_writes_a_tensorboard_run(binary, tmp_path, solver):
     ({"dtype": "float16"}, ValueError, r"dtype='float16' is not valid"),
     ({"class_weight": "balance"}, ValueError, r"class_weight='balance'.*Did you mean 'balanced'"),
     ({"loss": "mse"}, ValueError, r"loss='mse' does not pair with problem='binary'"),
+    ({"optimizer": "adamm"}, ValueError, r"optimizer='adamm' is not valid.*Did you mean 'adam'"),
+    ({"optimizer": 3}, TypeError, r"optimizer=3 \(int\) is not valid"),
+    ({"solver": "sgd", "optimizer": "adamw"}, ValueError, r"solver='sgd' and optimizer='adamw' contradict"),
+    ({"solver": "lbfgs", "optimizer": "adam"}, ValueError, r"solver='lbfgs' and optimizer='adam' contradict"),
 ])
 def test_bad_parameters_fail_at_fit_with_the_fix(binary, params, error, match):
     clf = MLPClassifier(**params)  # scikit-learn's convention: __init__ only stores
@@ -357,3 +361,16 @@ def test_squared_error_is_half_the_mean_squared_error_as_in_scikit_learn(regress
     assert float(half.model_.compute_loss(X, y.reshape(-1, 1), out.reshape(-1, 1))) == \
         pytest.approx(0.5 * np.mean((out - y) ** 2), rel=1e-6)
     assert full.model_.loss.name == "mean_squared_error"
+
+
+@quiet
+@pytest.mark.parametrize(("params", "expected"), [
+    ({}, "Adam"), ({"optimizer": "AdamW"}, "AdamW"), ({"optimizer": "lion"}, "Lion"),
+    ({"solver": "sgd"}, "SGD"), ({"solver": "sgd", "optimizer": "sgd"}, "SGD"), ({"optimizer": "nadam"}, "Nadam"),
+])
+def test_optimizer_trains_with_any_keras_optimizer_and_solver_keeps_its_meaning(binary, params, expected):
+    clf = MLPClassifier((4,), max_iter=3, learning_rate_init=0.01, random_state=0, **params).fit(*binary)
+    assert type(clf.model_.optimizer).__name__ == expected
+    assert clf._spec.optimizer == expected.lower() and clf.get_params()["optimizer"] == params.get("optimizer")
+    if expected == "SGD":  # scikit-learn's settings for its own solvers
+        assert clf.model_.optimizer.nesterov and float(clf.model_.optimizer.momentum) == pytest.approx(0.9)
