@@ -10,7 +10,7 @@ scaled and one-hot encoded; histogram gradient boosting takes NaN and categories
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,15 +18,15 @@ import numpy as np
 import pandas as pd
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
-from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.metrics import accuracy_score, log_loss, mean_absolute_error, mean_squared_error, r2_score, roc_auc_score
 from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
+from sklearn.preprocessing import OrdinalEncoder
 
 from kerasact import tabular
 from kerasact.problems import head_of
 from kerasact.training import TrainResult
+from kerasact.training.verdict import frame, linear_pipeline
 
 MAX_CATEGORIES = 255  # histogram gradient boosting takes at most this many categories per column
 
@@ -40,12 +40,7 @@ class Baseline:
 
 
 def _linear(estimator: Callable[[int], Any]) -> Callable[[list[str], list[str], int], Pipeline]:
-    def make(numeric: list[str], categorical: list[str], seed: int) -> Pipeline:
-        numbers = make_pipeline(SimpleImputer(strategy="median", add_indicator=True), StandardScaler())
-        columns = ColumnTransformer([("numbers", numbers, numeric),
-                                     ("categories", OneHotEncoder(handle_unknown="ignore"), categorical)])
-        return make_pipeline(columns, estimator(seed))
-    return make
+    return lambda numeric, categorical, seed: linear_pipeline(estimator(seed), numeric, categorical)
 
 
 def _boosted(estimator: type) -> Callable[[list[str], list[str], int], Pipeline]:
@@ -93,15 +88,6 @@ LOSSES: dict[str, Callable[[np.ndarray, np.ndarray], float]] = {
     "sparse_categorical_crossentropy": _log_loss,
     "mean_squared_error": lambda y, s: float(mean_squared_error(y, s[:, 0])),
 }
-
-
-def frame(X: Mapping[str, np.ndarray], schema: tabular.Schema) -> pd.DataFrame:
-    """A model's input columns (`result.split.X_*`) as a DataFrame: floats, and categories as str
-    (a missing category stays the category `tabular.MISSING`, as the model sees it)."""
-    table = tabular.to_frame(X, schema)
-    categorical = schema.names("categorical")
-    table[categorical] = table[categorical].fillna(tabular.MISSING)
-    return table
 
 
 def _scores(fitted: Pipeline, X: pd.DataFrame, problem: str, units: int) -> np.ndarray:

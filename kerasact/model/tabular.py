@@ -21,6 +21,7 @@ from kerasact.diagnose.linting import warn
 from kerasact.model import layers as preprocessing
 from kerasact.model.build import body_layers, compile_spec
 from kerasact.model.spec import ModelSpec
+from kerasact.problems import get_head
 from kerasact.runtime import distribute
 from kerasact.tabular import (
     FEATURES_LAYER,
@@ -70,7 +71,9 @@ def build_tabular_model(data: Any, y: Any = None, *, target: str | None = None, 
         numeric: columns to treat as numbers.
         drop: columns to leave out.
         strategy: a `tf.distribute.Strategy`; the model is built and compiled in its scope.
-        **options: any `ModelSpec` field (`hidden`, `activation`, `dropout`, `optimizer`, ...).
+        **options: any `ModelSpec` field (`hidden`, `activation`, `dropout`, `optimizer`, ...);
+            `normalize_target` defaults to True for regression (the target is learned standardised
+            and the model still outputs its units).
 
     Returns:
         A compiled Functional model taking `{column: (n, 1) tensor}`; `model.kerasact_schema`
@@ -88,6 +91,9 @@ def build_tabular_model(data: Any, y: Any = None, *, target: str | None = None, 
         problem, counts, _ = target_plan(y, problem)
         n_classes, n_outputs = counts["n_classes"], counts["n_outputs"]
     schema = infer_schema(frame, categorical=categorical, numeric=numeric, drop=drop)
+    # A regression target far from 0 (a log price near 12) is learned standardised and scaled back
+    # inside the model: Adam at 1e-3 walks an output bias from 0 too slowly for early stopping.
+    options.setdefault("normalize_target", get_head(problem).name == "regression")
     spec = ModelSpec(problem, len(schema.features), n_classes=n_classes, n_outputs=n_outputs, **options)
     distribute.check_strategy(strategy)
     distribute.prepare(strategy)  # under several workers: the keras#20585 fixes, so model.fit works

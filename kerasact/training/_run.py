@@ -181,5 +181,6 @@ def write_run(result: Any, figures: Mapping[str, Any], hparams: Mapping[str, Any
         "history": result.history, "versions": runs.library_versions(),
         "schema": tabular.schema_of(result.model).to_dict() if tabular.has_schema(result.model) else None,
         "diagnostics": monitor.report() if monitor is not None else None,
+        "verdict": result.verdict.to_dict() if getattr(result, "verdict", None) is not None else None,
     })
     experiment.record(root)  # after metrics.json: the config reads it

@@ -26,6 +26,7 @@ from kerasact.runtime import distribute, execution, pipeline
 from kerasact.training import _cluster, _rows, _run
 from kerasact.training._arguments import check_rows, check_train_arguments
 from kerasact.training.evaluation import evaluate
+from kerasact.training.verdict import Verdict, judge
 
 
 @dataclass
@@ -44,6 +45,8 @@ class TrainResult:
         resumed_from: epochs restored from the run directory's backup (0: a fresh run).
         diagnostics: what the diagnostics found wrong (dead units, saturated units, vanishing
             gradients), each a `kerasact.Finding` with its fix; also issued as `TrainingWarning`s.
+        verdict: the test score beside a constant predictor's and a linear model's on the same
+            split (`kerasact.training.verdict`); its `warning` is printed when the model is below either.
     """
 
     model: keras.Model
@@ -56,6 +59,7 @@ class TrainResult:
     epochs_run: int = 0
     resumed_from: int = 0   # epochs restored from the run directory's backup (0: a fresh run)
     diagnostics: list = field(default_factory=list)  # the diagnostics' findings (kerasact.diagnose.Finding)
+    verdict: Verdict | None = None  # None for a streamed run: its rows stay on disk
 
 
 def train(
@@ -198,8 +202,12 @@ def train(
     scoring = {"batch_size": batch_size, "info": checked.model_head, "codec": checked.codec}
     test, figures = evaluate(model, parts.X_test, parts.y_test, **scoring)
     val, _ = evaluate(model, parts.X_val, parts.y_val, **scoring)
+    verdict = judge(model, parts, checked.model_head, seed)
+    if verdict.warning and verbose != 0 and cluster.is_chief:
+        print(verdict.warning, flush=True)
     result = TrainResult(model, history, test, val, run_dir, checked.codec, parts,
-                         epochs_run=len(history.get("loss", [])), resumed_from=first, diagnostics=_run.warn(monitor))
+                         epochs_run=len(history.get("loss", [])), resumed_from=first, diagnostics=_run.warn(monitor),
+                         verdict=verdict)
     if run_dir is not None:
         figures = {"learning_curves": partial(plots.learning_curves, history)} | figures
         rows = {"n_samples": {"train": len(parts.y_train), "validation": len(parts.y_val), "test": len(parts.y_test)},

@@ -67,6 +67,8 @@ def test_fit_predict_score_pickle_and_clone(problem, kind):
     score = estimator.score(X_test, y[test])
     # The target depends on the features: a fitted network beats a constant (R² 0 / chance).
     assert score > {"regression": 0.3, "binary": 0.7, "multiclass": 0.6, "multilabel": 0.3}[problem], score
+    # scikit-learn's behaviour: the drop-ins learn the raw target unless normalize_target=True.
+    assert not any(layer.name == "normalize_targets" for layer in estimator.model_.layers)
     restored = pickle.loads(pickle.dumps(estimator))
     np.testing.assert_array_equal(restored.predict(X_test), predicted)
     fresh = clone(estimator)

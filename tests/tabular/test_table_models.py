@@ -145,3 +145,26 @@ def test_train_table_checks_its_arguments_before_any_work(kwargs, error, match, 
     with pytest.raises(error, match=match) as info:
         kerasact.train_table(table(), "kind", **kwargs)
     assert len(str(info.value)) <= 300 and capsys.readouterr().out == ""  # nothing built, so nothing printed
+
+
+def _log_price_table(n: int = N) -> pd.DataFrame:
+    """A target near 12 (a log price): what an output bias starting at 0 does not reach in time."""
+    frame = table(n).drop(columns="kind")
+    size = np.nan_to_num(frame["size"].to_numpy(), nan=50.0)
+    return frame.assign(price=12.0 + 0.5 * (size - 50) / 10 + 0.3 * (frame["island"] == "Dream")
+                        + 0.05 * RNG.normal(size=n))
+
+
+def test_a_regression_target_far_from_zero_is_learned_standardised_by_default():
+    result = kerasact.train_table(_log_price_table(), "price", hidden=[16], seed=0, epochs=30, verbose=0)
+    assert any(layer.name == "normalize_targets" for layer in result.model.layers)
+    assert result.metrics["r2"] > 0.5, result.metrics  # without the scaling: far below 0 (the bias is still near 0)
+    assert result.verdict.model == pytest.approx(result.metrics["r2"], abs=1e-4)
+    assert result.verdict.model > result.verdict.constant
+    assert "constant predictor" not in (result.verdict.warning or "")
+
+
+def test_normalize_target_false_is_kept_and_classes_are_never_scaled():
+    plain = kerasact.build_tabular_model(_log_price_table(), target="price", hidden=[4], normalize_target=False)
+    classes = kerasact.build_tabular_model(table(), target="kind", hidden=[4])
+    assert not any(layer.name == "normalize_targets" for model in (plain, classes) for layer in model.layers)
