@@ -7,8 +7,8 @@ by `sample_rows`, `chunk_rows` and `shuffle_rows`, not by the number of rows.
    scales, vocabularies) come from the sample, the statistics from its training rows only, by
    `build_tabular_model` as for a table in memory. A label the sample lacks is refused before
    training: the model would have no output for it.
-3. A row's split is a hash of its row number and the seed (`_parts`), so every pass sees the
-   same split without a list of rows. Unlike the in-memory split it is not stratified.
+3. A row's split is a hash of its row number and the seed (`_stream_plan.row_parts`), so every
+   pass sees the same split without a list of rows. Unlike the in-memory split it is not stratified.
 4. Each epoch reads the files again through `tf.data`: a generator of pandas chunks, turned into
    inputs by the `to_inputs` that prediction uses and checked by `validate`, shuffled through a
    pool of `shuffle_rows` rows drawn from (seed, epoch), so a resumed run sees an unbroken
@@ -18,32 +18,26 @@ by `sample_rows`, `chunk_rows` and `shuffle_rows`, not by the number of rows.
    files sorted by the target first, or raise `shuffle_rows`.
 5. Held-out scores: Keras's compiled metrics over the whole split, one pass each; the
    scikit-learn extras (R², ROC AUC) and the figures on the sample's rows of that split.
+
+This module checks the arguments, fits and writes the run; planning the read (1-3) is
+`_stream_plan`'s, the batches (4) are `_stream_batches`'.
 """
 
 from __future__ import annotations
 
 import time
-from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import keras
-import numpy as np
 import pandas as pd
-import tensorflow as tf
 
-from kerasact import _errors, data, plots, tabular
-from kerasact.inputs import validate
-from kerasact.model import build_tabular_model
+from kerasact import _errors, plots, tabular
 from kerasact.runtime import distribute, execution, pipeline
 from kerasact.tabular import stream as csv
-from kerasact.training import _cluster, _rows, _run
+from kerasact.training import _cluster, _rows, _run, _stream_batches, _stream_plan
 from kerasact.training._arguments import check_train_arguments
-from kerasact.training.evaluation import evaluate
 from kerasact.training.fit import TrainResult
 
 # stream=None streams CSV files larger than this in all. Measured (benchmarks/tables.py, 2 cores): at 5 MB
@@ -53,9 +47,6 @@ SAMPLE_ROWS = 100_000      # rows the schema, labels and preprocessing statistic
 CHUNK_ROWS = 10_000        # rows parsed at a time
 SHUFFLE_ROWS = 50_000      # rows in the training shuffle pool
 STREAM_OPTIONS = ("sample_rows", "chunk_rows", "shuffle_rows")
-MAX_LABELS = 1000  # distinct target values the scan counts; beyond it the target is a quantity
-PARTS = ("train", "validation", "test")
-_SPLIT = 1  # salt of a row's split (the sample draws with another)
 
 
 def wants_stream(data: Any, stream: bool | None) -> bool:
@@ -73,177 +64,6 @@ def wants_stream(data: Any, stream: bool | None) -> bool:
                                   "pass a .csv path, a glob or a list of .csv paths to stream")
         return False
     return stream if stream is not None else sum(p.stat().st_size for p in csv.csv_files(data)) > STREAM_BYTES
-
-
-def _parts(rows: np.ndarray, *, seed: int, val_size: float, test_size: float) -> np.ndarray:
-    """0 (train), 1 (validation) or 2 (test) per row number, drawn from the row and the seed."""
-    u = csv.fractions(csv.row_keys(rows, seed, _SPLIT))
-    return np.where(u < test_size, 2, np.where(u < test_size + val_size, 1, 0)).astype(np.int64)
-
-
-def _as_labels(values: np.ndarray, codec: Any) -> np.ndarray:
-    """Raw target values as the codec's class indices (a text codec compares text)."""
-    return codec.encode(values.astype(str) if codec.classes_.dtype.kind in "USO" else values)
-
-
-def _check_labels(scan: csv.Scan, codec: Any, target: str, sample_rows: int) -> None:
-    if codec is None or scan.labels is None:
-        return
-    labels = sum(scan.labels, Counter())
-    seen = np.array(list(labels), dtype=object)
-    known = np.isin(seen.astype(str) if codec.classes_.dtype.kind in "USO" else seen, codec.classes_)
-    if not known.all():
-        unseen = seen[~known].tolist()
-        rows = sum(labels[label] for label in unseen)
-        raise ValueError(f"target {target!r}: label(s) {unseen[:5]} occur in {rows} row(s) but not in the "
-                         f"{len(scan.sample):,}-row sample the model is built from, so it has no output for them; "
-                         f"raise sample_rows (now {sample_rows:,}) or drop those rows.")
-
-
-@dataclass
-class _Rows:
-    """One split of the CSV files as checked (inputs, targets) arrays, a chunk at a time."""
-
-    files: list[Path]
-    part: int
-    target: str
-    model: keras.Model
-    codec: Any
-    split: Callable[[np.ndarray], np.ndarray]
-    chunk_rows: int
-    failure: BaseException | None = field(default=None, repr=False)  # what broke a pass, re-raised by train
-
-    def chunks(self) -> Iterator[tuple[dict[str, np.ndarray], np.ndarray]]:
-        schema = tabular.schema_of(self.model)
-        try:
-            for chunk in csv.read_chunks(self.files, self.chunk_rows):
-                X, y = tabular.split_target(chunk.frame[self.split(chunk.rows) == self.part], self.target)
-                if len(y):
-                    labels = y.to_numpy() if self.codec is None else _as_labels(y.to_numpy(), self.codec)
-                    checked = validate(tabular.to_inputs(X, schema, f"{chunk.path.name}"), labels, model=self.model)
-                    yield checked.X, checked.y
-        except Exception as err:  # tf.data reports it as a foreign error: keep the original
-            self.failure = err
-            raise
-
-    def shuffled(self, epoch: int, seed: int, pool_rows: int) -> Iterator[tuple[dict[str, np.ndarray], np.ndarray]]:
-        """The rows through a shuffle pool of `pool_rows`, its draws seeded by (seed, epoch)."""
-        names = [c.name for c in tabular.schema_of(self.model).features]
-        blocks = ([*X.values(), y] for X, y in self.chunks())  # X's keys are in the schema's order
-        for block in csv.pooled(blocks, pool_rows, np.random.default_rng([int(seed), int(epoch)])):
-            yield dict(zip(names, block[:-1])), block[-1]
-
-
-def _signature(model: keras.Model, y: np.ndarray) -> tuple:
-    features = {c.name: tf.TensorSpec((None, 1), tf.float32 if c.kind == "numeric" else tf.string)
-                for c in tabular.schema_of(model).features}
-    return features, tf.TensorSpec((None, *y.shape[1:]), tf.as_dtype(y.dtype))
-
-
-def _batches(rows: _Rows, signature: tuple, *, n: int, batch_size: int, shuffle: tuple | None = None,
-             first_epoch: int = 0, endless: bool = False) -> tf.data.Dataset:
-    """A split's batches; `shuffle=(seed, pool_rows)` draws epoch k's order from (seed, k)."""
-    if shuffle is None:
-        ds = tf.data.Dataset.from_generator(rows.chunks, output_signature=signature).rebatch(batch_size)
-    else:
-        epoch = tf.Variable(first_epoch - 1, dtype=tf.int64, trainable=False)  # counts the passes
-
-        def one_epoch(_: Any) -> tf.data.Dataset:
-            return tf.data.Dataset.from_generator(rows.shuffled, args=(epoch.assign_add(1), *shuffle),
-                                                  output_signature=signature).rebatch(batch_size)
-
-        ds = (tf.data.Dataset.range(1).repeat() if endless else tf.data.Dataset.range(1)).flat_map(one_epoch)
-    if not endless:
-        ds = ds.apply(tf.data.experimental.assert_cardinality(pipeline.n_batches(n, batch_size)))
-    options = tf.data.Options()
-    options.experimental_external_state_policy = tf.data.experimental.ExternalStatePolicy.IGNORE  # the counter
-    # Under a strategy every worker reads the files and keeps its replicas' part of each global batch.
-    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
-    return ds.prefetch(pipeline.PREFETCH).with_options(options)
-
-
-@dataclass
-class _Plan:
-    """What the scan and its sample decided: the model, the sample validated for it (codec, label
-    format, head), the split of the sample's rows, and each split's rows on disk."""
-
-    scan: csv.Scan
-    model: keras.Model
-    checked: Any
-    sample_parts: np.ndarray
-    rows: list[_Rows]
-
-    @property
-    def n(self) -> list[int]:
-        return self.scan.rows.tolist()
-
-    def batches(self, part: int, batch_size: int, **shuffling: Any) -> tf.data.Dataset:
-        return _batches(self.rows[part], _signature(self.model, self.checked.y), n=self.n[part],
-                        batch_size=batch_size, **shuffling)
-
-    def score(self, part: int, batch_size: int) -> tuple[dict[str, float], dict[str, Any]]:
-        """Keras's metrics over the whole split; the scikit-learn extras and figures on the sample's rows of it."""
-        held = self.sample_parts == part
-        X, y = _rows.take(self.checked.X, held), self.checked.y[held]
-        extra, figures = evaluate(self.model, X, y, batch_size=batch_size, info=self.checked.model_head,
-                                  codec=self.checked.codec) if len(y) else ({}, {})
-        logs = self.model.evaluate(self.batches(part, execution.eval_batch_size(batch_size)), verbose=0,
-                                   return_dict=True)
-        return extra | {k: float(v) for k, v in logs.items()}, figures
-
-    def summary(self, files: list[Path]) -> str:
-        counts = ", ".join(f"{name} {count:,}" for name, count in zip(PARTS, self.n))
-        return (f"{tabular.schema_of(self.model).table()}\nstreaming {len(files)} file(s), {sum(self.n):,} rows "
-                f"({counts}); schema, labels and statistics from a uniform sample of {len(self.scan.sample):,} rows")
-
-
-def _plan(files: list[Path], target: str, split: Callable, *, problem: str | None, categorical: Any, numeric: Any,
-          drop: Any, options: Mapping[str, Any], seed: int, sample_rows: int, chunk_rows: int) -> _Plan:
-    """Scan the files, then build the model on the sample's training rows."""
-    scan = csv.scan(files, target, split, n_parts=len(PARTS), seed=seed, sample_rows=sample_rows,
-                    chunk_rows=chunk_rows, max_labels=MAX_LABELS)
-    if scan.rows.min() == 0:
-        raise ValueError(f"data: {int(scan.rows.sum())} row(s) leave a split empty "
-                         f"({dict(zip(PARTS, scan.rows.tolist()))}); pass more rows or raise val_size and test_size.")
-    X, y = tabular.split_target(scan.sample, target)
-    parts = split(scan.sample.index.to_numpy())
-    problem_name, counts, _ = tabular.target_plan(y, problem)
-    model = build_tabular_model(X[parts == 0], y[parts == 0], problem=problem_name,
-                                categorical=categorical, numeric=numeric, drop=drop, **counts, **options)
-    checked = validate(tabular.to_inputs(X, tabular.schema_of(model)), y, model=model, encode=True)
-    rows = [_Rows(files, i, target, model, checked.codec, split, chunk_rows) for i in range(len(PARTS))]
-    return _Plan(scan, model, checked, parts, rows)
-
-
-def _class_weight(class_weight: Any, scan: csv.Scan, codec: Any) -> dict[int, float] | None:
-    """`class_weight` as Keras's {class index: weight}; "balanced" from the scan's training rows."""
-    uniform = isinstance(class_weight, str) and data.CLASS_WEIGHT_MODES.get(class_weight, "") is None
-    if class_weight is None or uniform:
-        return None
-    if codec is None:
-        raise _errors.invalid("class_weight", class_weight, "None for a target that is not class labels")
-    if isinstance(class_weight, Mapping):
-        return {int(k): float(v) for k, v in class_weight.items()}
-    if scan.labels is None:
-        raise _errors.invalid("class_weight", class_weight, f"a dict for more than {MAX_LABELS} classes")
-    counts = np.zeros(codec.n_classes)
-    for label, n in scan.labels[0].items():
-        counts[_as_labels(np.array([label], dtype=object), codec)[0]] += n
-    total = counts.sum()  # scikit-learn's "balanced": n_samples / (n_classes * count)
-    return {i: float(total / (len(counts) * c)) for i, c in enumerate(counts) if c > 0}
-
-
-@contextmanager
-def _original_errors(rows: Sequence[_Rows]) -> Iterator[None]:
-    """What broke a pass over the files (a bad value in row 900,000) raised as itself, not as
-    the `tf.errors` error tf.data wraps it in."""
-    try:
-        yield
-    except tf.errors.OpError:
-        failure = next((r.failure for r in rows if r.failure is not None), None)
-        if failure is None:
-            raise
-        raise failure from None
 
 
 def train_stream(source: Any, target: str, *, problem: str | None = None, categorical: Any = (), numeric: Any = (),
@@ -286,17 +106,17 @@ def train_stream(source: Any, target: str, *, problem: str | None = None, catego
     for name, value in (("val_size", val_size), ("test_size", test_size)):  # they draw the split the scan counts
         _errors.check_number(name, value, minimum=0, maximum=1, open_low=True, open_high=True)
     _errors.check_int("seed", seed, minimum=0, maximum=2**32 - 1)
-    split = partial(_parts, seed=seed, val_size=val_size, test_size=test_size)
+    split = partial(_stream_plan.row_parts, seed=seed, val_size=val_size, test_size=test_size)
     cluster = distribute.prepare(strategy)
     distribute.check_global_batch(batch_size, cluster)
-    plan = _plan(files, target, split, problem=problem, categorical=categorical, numeric=numeric, drop=drop,
+    plan = _stream_plan.plan(files, target, split, problem=problem, categorical=categorical, numeric=numeric, drop=drop,
                  options={**options, "strategy": strategy}, seed=seed, sample_rows=sample_rows, chunk_rows=chunk_rows)
     check_train_arguments(plan.model, epochs=epochs, batch_size=batch_size, log_dir=log_dir, recipe=recipe,
                           run_dir=run_dir, val_size=val_size, test_size=test_size, seed=seed, patience=patience,
                           class_weight=class_weight, hparams=hparams, callbacks=callbacks, verbose=verbose,
                           diagnostics=diagnostics)
-    _check_labels(plan.scan, plan.checked.codec, target, sample_rows)
-    fit_options = {"class_weight": _class_weight(class_weight, plan.scan, plan.checked.codec),
+    _stream_plan.check_labels(plan.scan, plan.checked.codec, target, sample_rows)
+    fit_options = {"class_weight": _stream_plan.keras_class_weight(class_weight, plan.scan, plan.checked.codec),
                    "verbose": _run.progress(verbose)}
     if verbose not in (0, "0") and cluster.is_chief:
         print(plan.summary(files), flush=True)
@@ -311,7 +131,7 @@ def train_stream(source: Any, target: str, *, problem: str | None = None, catego
     if cluster.replicas > 1 and cluster.is_chief and verbose not in (0, "0"):
         print(_cluster.global_batch_line(batch_size, cluster, where), flush=True)
     started, history = time.perf_counter(), {}
-    with _original_errors(plan.rows):
+    with _stream_batches.original_errors(plan.rows):
         if not finished and first < epochs:
             fit_options["callbacks"] = _run.callbacks(run_dir, patience, callbacks, backup,
                                                       problem=plan.checked.head.name, monitor=monitor)
@@ -325,7 +145,7 @@ def train_stream(source: Any, target: str, *, problem: str | None = None, catego
     if run_dir is not None:
         n, held = plan.n, plan.sample_parts
         facts = {**_cluster.facts(cluster, strategy), "streamed": True, "sources": [str(f) for f in files],
-                 "n_samples": dict(zip(PARTS, n)),
+                 "n_samples": dict(zip(_stream_plan.PARTS, n)),
                  "sample_rows": len(held), "rows_trained": n[0] * (result.epochs_run - first),
                  "scored_rows": {"validation": int((held == 1).sum()), "test": int((held == 2).sum())}}
         curves = {"learning_curves": partial(plots.learning_curves, history)}
@@ -336,8 +156,8 @@ def train_stream(source: Any, target: str, *, problem: str | None = None, catego
     return result
 
 
-def _fit(plan: _Plan, *, batch_size: int, epochs: int, first: int, shuffle: tuple[int, int], where: _cluster.Place,
-         **fit_options: Any) -> dict[str, list[float]]:
+def _fit(plan: _stream_plan.Plan, *, batch_size: int, epochs: int, first: int, shuffle: tuple[int, int],
+         where: _cluster.Place, **fit_options: Any) -> dict[str, list[float]]:
     """`model.fit` on the training rows, validating on the validation rows each epoch."""
     n_train, model = plan.n[0], plan.model
     steps = pipeline.n_batches(n_train, batch_size)

@@ -11,7 +11,8 @@ import pytest
 
 import kerasact
 from kerasact.cli import main, recipe
-from kerasact.cli.main import _COMMANDS, _EXIT_STATUS, Command, parser
+from kerasact.cli._parser import Command
+from kerasact.cli.main import _COMMANDS, _EXIT_STATUS, parser
 
 # A fresh shell's environment: without the TF_CPP_MIN_LOG_LEVEL that conftest.py sets.
 FRESH_ENV = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}

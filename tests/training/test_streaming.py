@@ -11,7 +11,7 @@ import pytest
 
 import kerasact
 from kerasact.tabular import stream as csv
-from kerasact.training import streaming
+from kerasact.training import _stream_plan, streaming
 
 N = 3000
 FAST = {"hidden": [16], "epochs": 4, "batch_size": 64, "learning_rate": 1e-2, "seed": 0, "verbose": 0,
@@ -89,11 +89,11 @@ def test_a_killed_run_resumes_to_the_unbroken_runs_result(trained, path, tmp_pat
 
 def test_a_row_split_depends_on_its_number_and_the_seed_only():
     rows = np.arange(20_000)
-    parts = streaming._parts(rows, seed=0, val_size=0.15, test_size=0.2)
+    parts = _stream_plan.row_parts(rows, seed=0, val_size=0.15, test_size=0.2)
     np.testing.assert_allclose(np.bincount(parts) / len(rows), [0.65, 0.15, 0.2], atol=0.01)
-    np.testing.assert_array_equal(streaming._parts(rows[7000:9000], seed=0, val_size=0.15, test_size=0.2),
+    np.testing.assert_array_equal(_stream_plan.row_parts(rows[7000:9000], seed=0, val_size=0.15, test_size=0.2),
                                   parts[7000:9000])  # a chunk of rows gets the split the whole file would
-    assert (streaming._parts(rows, seed=1, val_size=0.15, test_size=0.2) != parts).mean() > 0.3
+    assert (_stream_plan.row_parts(rows, seed=1, val_size=0.15, test_size=0.2) != parts).mean() > 0.3
 
 
 @pytest.mark.parametrize("chunk_rows", [300, 7000])
