@@ -70,7 +70,7 @@ class Plan:
         """Keras's metrics over the whole split; the scikit-learn extras and figures on the sample's rows of it."""
         held = self.sample_parts == part
         X, y = _rows.take(self.checked.X, held), self.checked.y[held]
-        extra, figures = evaluate(self.model, X, y, batch_size=batch_size, info=self.checked.model_head,
+        extra, figures, _ = evaluate(self.model, X, y, batch_size=batch_size, info=self.checked.model_head,
                                   codec=self.checked.codec) if len(y) else ({}, {})
         logs = self.model.evaluate(self.batches(part, execution.eval_batch_size(batch_size)), verbose=0,
                                    return_dict=True)

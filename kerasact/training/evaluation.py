@@ -16,9 +16,10 @@ from kerasact.runtime import execution, outputs, pipeline
 
 
 def evaluate(model: keras.Model, X: np.ndarray, y: np.ndarray, *, batch_size: int, info: ModelHead,
-             codec: Any) -> tuple[dict[str, float], dict[str, Any]]:
-    """Keras's compiled metrics plus the label format's scikit-learn metrics, and its figures
-    (undrawn: zero-argument callables, for a run directory to draw).
+             codec: Any) -> tuple[dict[str, float], dict[str, Any], np.ndarray]:
+    """Keras's compiled metrics plus the label format's scikit-learn metrics, its figures
+    (undrawn: zero-argument callables, for a run directory to draw) and the outputs they read
+    (probabilities or values, for the run's verdict: predicted once, not again).
 
     Args:
         model: the trained model.
@@ -29,7 +30,7 @@ def evaluate(model: keras.Model, X: np.ndarray, y: np.ndarray, *, batch_size: in
         codec: the `LabelCodec` of classification labels, for the confusion matrix; else None.
 
     Example:
-        >>> metrics, figures = evaluate(model, X, y, batch_size=32, info=head_of(model), codec=codec)  # doctest: +SKIP
+        >>> metrics, _, out = evaluate(model, X, y, batch_size=32, info=head_of(model), codec=None)  # doctest: +SKIP
     """
     # A table model's string columns go in as tf.string tensors (Keras refuses numpy strings).
     inputs = {k: tf.constant(v) for k, v in X.items()} if isinstance(X, Mapping) else X
@@ -37,5 +38,6 @@ def evaluate(model: keras.Model, X: np.ndarray, y: np.ndarray, *, batch_size: in
     logs = (model.evaluate(sharded[0], steps=sharded[1], verbose=0, return_dict=True) if sharded is not None
             else model.evaluate(pipeline.in_order(inputs, y, batch_size=execution.eval_batch_size(batch_size),
                                                   dtype=execution.model_dtype(model)), verbose=0, return_dict=True))
-    extra, figures = LABEL_FORMATS[info.labels].score(y, outputs(model, X, info), codec)
-    return {k: float(v) for k, v in logs.items()} | extra, figures
+    predicted = outputs(model, X, info)
+    extra, figures = LABEL_FORMATS[info.labels].score(y, predicted, codec)
+    return {k: float(v) for k, v in logs.items()} | extra, figures, predicted

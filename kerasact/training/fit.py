@@ -200,9 +200,9 @@ def train(
     history = backup.history if backup else history
     # The head read once by validate is carried; the split rows are already checked.
     scoring = {"batch_size": batch_size, "info": checked.model_head, "codec": checked.codec}
-    test, figures = evaluate(model, parts.X_test, parts.y_test, **scoring)
-    val, _ = evaluate(model, parts.X_val, parts.y_val, **scoring)
-    verdict = judge(model, parts, checked.model_head, seed)
+    test, figures, predicted = evaluate(model, parts.X_test, parts.y_test, **scoring)
+    val, _, _ = evaluate(model, parts.X_val, parts.y_val, **scoring)
+    verdict = judge(model, parts, checked.model_head, predicted, seed)
     if verdict.warning and verbose != 0 and cluster.is_chief:
         print(verdict.warning, flush=True)
     result = TrainResult(model, history, test, val, run_dir, checked.codec, parts,

@@ -30,7 +30,6 @@ from kerasact import tabular
 from kerasact.inputs import LABEL_FORMATS
 from kerasact.model.layers import TARGET_NAME
 from kerasact.problems import ModelHead
-from kerasact.runtime import outputs
 
 MAX_LINEAR_ROWS = 50_000  # the linear model's training rows at most (a sample above): it is a yardstick
 
@@ -151,23 +150,24 @@ def _fix(model: Any, info: ModelHead) -> str:
     return "train longer (epochs, patience) or compare settings (kerasact search)."
 
 
-def judge(model: Any, parts: Any, info: ModelHead, seed: int = 0) -> Verdict:
+def judge(model: Any, parts: Any, info: ModelHead, predicted: np.ndarray, seed: int = 0) -> Verdict:
     """Score the model, a constant predictor and a linear model on the run's test rows.
 
     Args:
         model: the trained model.
         parts: the run's split (`TrainResult.split`): inputs and encoded labels.
         info: the model's head as `train` read it.
+        predicted: the model's outputs on the test rows (`evaluate` computed them).
         seed: the seed of the linear model's row sample (above `MAX_LINEAR_ROWS`).
 
     Example:
-        >>> judge(result.model, result.split, head_of(result.model)).warning  # doctest: +SKIP
+        >>> judge(result.model, result.split, head_of(result.model), outputs).warning  # doctest: +SKIP
     """
     row = LABEL_FORMATS[info.labels]
     stick = YARDSTICKS[row.family]
     T_train = np.asarray(row.as_outputs(parts.y_train, info.units), np.float64)
     T_test = np.asarray(row.as_outputs(parts.y_test, info.units), np.float64)
-    mine = stick.score(T_test, np.asarray(outputs(model, parts.X_test, info), np.float64))
+    mine = stick.score(T_test, np.asarray(predicted, np.float64))
     constant = stick.score(T_test, np.repeat(T_train.mean(axis=0, keepdims=True), len(T_test), axis=0))
     estimator, predict = stick.linear(T_train)
     name = type(estimator.estimator if isinstance(estimator, MultiOutputClassifier) else estimator).__name__
