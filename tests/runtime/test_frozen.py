@@ -31,11 +31,11 @@ def _sizes(predictor):
     return (1, predictor._numpy_rows, predictor._numpy_rows + 1)
 
 
-def _assert_serves_as_predict(model, d=5):
+def _assert_serves_as_predict(model, d=5, tolerance=None):
     predictor = kerasact.serve(model)
     for n in _sizes(predictor):
         X = _rows(n, d, seed=n)
-        np.testing.assert_allclose(predictor(X), kerasact.predict(model, X), **TOLERANCE)
+        np.testing.assert_allclose(predictor(X), kerasact.predict(model, X), **(tolerance or TOLERANCE))
 
 
 @functools.cache
@@ -68,7 +68,9 @@ def test_every_dense_activation_serves_as_predict(name):
                               keras.layers.Activation(name), keras.layers.Dense(3)])
     model.set_weights([rng.normal(size=w.shape) / np.sqrt(w.shape[0] if w.ndim == 2 else 1)
                        for w in model.get_weights()])
-    _assert_serves_as_predict(model)
+    # exp(exp(z)) reaches 1e20 here: float32's relative error of exp grows with its argument (~z·2^-24,
+    # z up to ~46), and each CPU's exp kernel rounds differently, so 1e-5 holds on some CPUs only.
+    _assert_serves_as_predict(model, tolerance={"rtol": 1e-4, "atol": 1e-5} if name == "exponential" else None)
 
 
 def test_a_float64_model_serves_in_float64():
