@@ -4,6 +4,7 @@ whose output layer, loss and metrics come from one row of the head table)."""
 from __future__ import annotations
 
 import contextlib
+import inspect
 from collections.abc import Sequence
 from typing import Any
 
@@ -11,23 +12,12 @@ import keras
 
 from kerasact import _errors
 from kerasact.diagnose.linting import warn
+from kerasact.model import blocks, optimizers
 from kerasact.model import layers as preprocessing
-from kerasact.model import optimizers
+from kerasact.model.factored_adam import FactoredAdam, layer_factors
+from kerasact.model.losses import SmoothedSparseCategoricalCrossentropy
 from kerasact.model.spec import HiddenLayer, ModelSpec
 from kerasact.runtime import distribute, execution
-
-# Initializers an activation needs to behave as designed; everything else uses Keras's
-# default (Glorot uniform). SELU only self-normalises with LeCun-normal weights.
-_INITIALIZER = {"selu": keras.initializers.LecunNormal}
-
-
-def _initializer(activation: str, seed: int | None) -> keras.initializers.Initializer:
-    return _INITIALIZER.get(activation, keras.initializers.GlorotUniform)(seed=seed)
-
-
-def _seed(seed: int | None, offset: int) -> int | None:
-    # Each layer gets its own seed so that two layers of equal shape differ.
-    return None if seed is None else seed + offset
 
 
 def dense_stack(
@@ -66,24 +56,7 @@ def dense_stack(
 
 
 def _stack(spec: ModelSpec) -> list[keras.layers.Layer]:
-    regularizer = keras.regularizers.L2(spec.l2) if spec.l2 else None
-    layers: list[keras.layers.Layer] = []
-    for i, (width, act) in enumerate(spec.hidden):
-        dense = keras.layers.Dense(
-            width,
-            activation=None if spec.batch_norm else act,
-            use_bias=not spec.batch_norm,  # BatchNormalization's beta replaces the bias
-            kernel_initializer=_initializer(act, _seed(spec.seed, i)),
-            kernel_regularizer=regularizer,
-            dtype=spec.dtype,
-        )
-        layers.append(dense)
-        if spec.batch_norm:
-            layers += [keras.layers.BatchNormalization(dtype=spec.dtype),
-                       keras.layers.Activation(act, dtype=spec.dtype)]
-        if spec.dropout:
-            layers.append(keras.layers.Dropout(spec.dropout, seed=_seed(spec.seed, 1000 + i), dtype=spec.dtype))
-    return layers
+    return blocks.hidden_layers(spec)
 
 
 def build_model(
@@ -176,16 +149,7 @@ def body_layers(spec: ModelSpec, *, normalize_target: Any = None) -> list[keras.
         >>> [type(layer).__name__ for layer in body_layers(ModelSpec("binary", 4, hidden=[8]))]
         ['Dense', 'Dense']
     """
-    head = spec.head
-    out_activation = "linear" if spec.logits else head.activation
-    layers = _stack(spec) + [keras.layers.Dense(
-        spec.output_units,
-        activation=out_activation,
-        kernel_initializer=_initializer(out_activation, _seed(spec.seed, len(spec.hidden))),
-        kernel_regularizer=keras.regularizers.L2(spec.l2) if spec.l2 else None,
-        name=f"{head.name}_head",
-        dtype=spec.dtype,
-    )]
+    layers = blocks.hidden_layers(spec) + blocks.output_layers(spec)
     if spec.normalize_target:
         layers.append(preprocessing.target_layer(_data_or_true(normalize_target), spec.output_units, dtype=spec.dtype))
     return layers
@@ -201,10 +165,46 @@ def compile_spec(model: keras.Model, spec: ModelSpec) -> None:
     _, option = spec.head.loss_option(spec.loss)
     execution.compile_model(  # model.compile plus the measured execution settings
         model, spec,
-        optimizer=optimizers.get(spec.optimizer, spec.learning_rate),
-        loss=option.make(spec.logits),
+        optimizer=_optimizer(spec, model),
+        loss=_loss(spec, option),
         metrics=spec.head.metrics(spec.logits, option.labels) + list(spec.metrics),
     )
+
+
+def _loss(spec: ModelSpec, option: Any) -> keras.losses.Loss:
+    """The head row's loss; with label smoothing, the sparse loss's smoothed twin (Keras 3.15's
+    sparse cross-entropy has no `label_smoothing`)."""
+    if not spec.label_smoothing:
+        return option.make(spec.logits)
+    cls = _SMOOTHED.get(option.cls, option.cls)
+    return cls(from_logits=spec.logits, label_smoothing=spec.label_smoothing)
+
+
+_SMOOTHED = {keras.losses.SparseCategoricalCrossentropy: SmoothedSparseCategoricalCrossentropy}
+
+
+def _optimizer(spec: ModelSpec, model: keras.Model) -> keras.optimizers.Optimizer:
+    """The spec's optimizer. Adam under RealMLP-TD's options is `FactoredAdam`: per-weight
+    learning-rate factors, decoupled weight decay a schedule can scale, and `beta_2`."""
+    factored = spec.parametrization != "standard" or spec.weight_decay or any(
+        isinstance(layer, tuple(blocks.FACTORS)) for layer in model._flatten_layers())
+    if spec.optimizer == "adam" and factored:
+        blocks.declare_factors(model)
+        lr, wd = layer_factors(model)
+        bias_lr, bias_wd = blocks.BIAS_FACTORS[spec.parametrization]
+        return FactoredAdam(spec.learning_rate or 1e-3, lr_factors=lr, wd_factors=wd, bias_lr_factor=bias_lr,
+                            bias_wd_factor=bias_wd, weight_decay=spec.weight_decay, beta_2=spec.beta_2 or 0.999,
+                            epsilon=1e-8)
+    extra = {"weight_decay": spec.weight_decay} if spec.weight_decay else {}
+    if spec.beta_2 is not None:
+        if "beta_2" not in inspect.signature(optimizers.OPTIMIZERS[spec.optimizer]).parameters:
+            raise ValueError(f"beta_2={spec.beta_2} does not apply to optimizer={spec.optimizer!r} (it has no "
+                             "second-moment decay): drop beta_2, or use an Adam-family optimizer.")
+        extra["beta_2"] = spec.beta_2
+    if not extra:
+        return optimizers.get(spec.optimizer, spec.learning_rate)
+    rate = {} if spec.learning_rate is None else {"learning_rate": float(spec.learning_rate)}
+    return optimizers.OPTIMIZERS[spec.optimizer](**rate, **extra)
 
 
 def _data_or_true(value: Any) -> Any:

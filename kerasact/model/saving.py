@@ -20,10 +20,13 @@ from typing import Any
 
 import keras
 
+from kerasact import layers as _layers  # noqa: F401  (registers kerasact's layers for loading)
 from kerasact import tabular
 from kerasact._errors import invalid
-from kerasact.model import _archive
+from kerasact.model import _archive, factored_adam, losses, scheduled_dropout  # noqa: F401  (registered too)
 from kerasact.model._archive import show
+
+_OWN = "kerasact>"  # the package every kerasact class is registered under
 
 _SUFFIX = ".keras"
 _SCHEMA = "kerasact_schema.json"  # a table model's Schema, beside Keras's own members
@@ -111,7 +114,9 @@ def load_model(path: str | os.PathLike, *, compile: bool = True,
     if not source.exists():
         raise FileNotFoundError(f"load_model: path={show(source)} does not exist; check the "
                                 "path, or write it with kerasact.save_model(model, path).")
-    objects = dict(custom_objects or {})
+    # kerasact's own registered classes (its layers, FactoredAdam, the smoothed loss) load as Keras's do.
+    objects = {k: v for k, v in keras.saving.get_custom_objects().items() if k.startswith(_OWN)}
+    objects |= dict(custom_objects or {})
     _archive.scan_config(_archive.read_config(source), source, objects)
     try:
         model = keras.saving.load_model(source, custom_objects=objects or None,

@@ -27,6 +27,15 @@ else:  # pragma: no cover - Python 3.10
 HiddenLayer = int | tuple[int, str] | list
 DTYPES = ("float32", "float64")  # float64: scikit-learn's precision, for exact comparisons and small data
 MAX_SEED = 2**31 - 1  # TensorFlow's stateless seeds are int32: a larger seed fails at build time
+# The table recipe's template options (RealMLP-TD, Holzmüller et al., NeurIPS 2024): each field's
+# choices, the first being today's plain stack (the default of every field).
+CHOICES: dict[str, tuple[str, ...]] = {
+    "numeric_encoding": ("standard", "robust"),       # z-score; median/IQR scale + smooth clip
+    "numeric_embedding": ("none", "periodic"),        # RealMLP's PBLD embedding per number
+    "parametrization": ("standard", "ntk"),           # Glorot Dense; NTK-parametrised Dense
+    "lr_schedule": ("constant", "coslog4"),           # RealMLP's multi-cycle log-cosine schedule
+    "regularization_schedule": ("constant", "flat_cos"),  # dropout and weight decay flat, then cosine to 0
+}
 
 
 @dataclass(frozen=True)
@@ -60,6 +69,17 @@ class ModelSpec:
     jit_compile: bool | None = None               # XLA; None: measured rule (off on CPU)
     mixed_precision: bool | None = None           # bfloat16 hidden layers; None: measured rule
     dtype: str = "float32"                        # weights and arithmetic: "float32" or "float64"
+    numeric_encoding: str = "standard"            # table numbers: see CHOICES
+    numeric_embedding: str = "none"               # table numbers: see CHOICES
+    front_scale: bool = False                     # a learnable per-feature scale before the first layer
+    parametrization: str = "standard"             # hidden and output Dense layers: see CHOICES
+    parametric_activation: bool = False           # a learnable per-unit mix of the activation and identity
+    weight_decay: float = 0.0                     # decoupled weight decay on kernels (AdamW-style)
+    beta_2: float | None = None                   # Adam's second-moment decay; None: the optimizer's default
+    lr_schedule: str = "constant"                 # see CHOICES
+    regularization_schedule: str = "constant"     # dropout and weight decay over training: see CHOICES
+    label_smoothing: float = 0.0                  # classes: targets mixed with the uniform distribution
+    clip_output: bool = False                     # regression: predictions clipped to the training range
     output_units: int = field(init=False, repr=False, compare=False, default=0)
 
     def __post_init__(self) -> None:
@@ -75,7 +95,8 @@ class ModelSpec:
         _set(self, "hidden", _normalise_hidden(self.hidden, self.activation))
         _errors.check_number("dropout", self.dropout, minimum=0, maximum=1, open_high=True)
         _errors.check_number("l2", self.l2, minimum=0)
-        for flag in ("batch_norm", "logits", "normalize", "normalize_target"):
+        for flag in ("batch_norm", "logits", "normalize", "normalize_target", "front_scale", "parametric_activation",
+                     "clip_output"):
             _errors.check_bool(flag, getattr(self, flag))
         _set(self, "optimizer", optimizers.resolve(self.optimizer))
         _errors.check_number("learning_rate", self.learning_rate, minimum=0, open_low=True, none=True)
@@ -92,6 +113,16 @@ class ModelSpec:
         _set(self, "metrics", tuple(_check_metric(m) for m in self.metrics))
         _errors.check_int("seed", self.seed, minimum=0, maximum=MAX_SEED, none=True)
         _errors.check_choice("dtype", self.dtype, DTYPES)
+        for name, options in CHOICES.items():
+            _errors.check_choice(name, getattr(self, name), options)
+        _errors.check_number("weight_decay", self.weight_decay, minimum=0)
+        _errors.check_number("beta_2", self.beta_2, minimum=0, maximum=1, open_high=True, none=True)
+        _errors.check_number("label_smoothing", self.label_smoothing, minimum=0, maximum=1, open_high=True)
+        if self.label_smoothing and not head.probabilistic:
+            raise ValueError(f"label_smoothing={self.label_smoothing} applies to class heads; problem={head.name!r} "
+                             "predicts values: drop it.")
+        if self.clip_output and head.probabilistic:
+            raise ValueError(f"clip_output=True applies to regression; problem={head.name!r} outputs probabilities.")
         execution.validate(self)
         if self.dtype != "float32" and self.mixed_precision:
             raise ValueError(f"mixed_precision=True computes in bfloat16, which contradicts dtype={self.dtype!r}; "
