@@ -165,9 +165,10 @@ SPEC_FIELDS: dict[str, str] = {
     "steps_per_execution": "automatic: kerasact's measured execution rules",
     "jit_compile": "automatic: kerasact's measured execution rules",
     "mixed_precision": "automatic: kerasact's measured execution rules",
-    **dict.fromkeys(("numeric_encoding", "numeric_embedding", "front_scale", "parametrization", "parametric_activation",
-                     "weight_decay", "beta_2", "lr_schedule", "regularization_schedule", "label_smoothing",
-                     "clip_output"), "not needed: the table recipe's options; the drop-ins are scikit-learn's MLP"),
+    **dict.fromkeys(("numeric_encoding", "numeric_embedding", "categorical_encoding", "front_scale",
+                     "parametrization", "parametric_activation", "weight_decay", "beta_2", "lr_schedule",
+                     "regularization_schedule", "label_smoothing", "clip_output"),
+                    "not needed: the table recipe's options; the drop-ins are scikit-learn's MLP"),
 }
 
 # scikit-learn's regression loss names: its 'squared_error' is half the mean squared error (the

@@ -11,6 +11,7 @@ Example:
     >>> layer = RobustScale()
 """
 
+from kerasact.layers.clip_range import ClipRange, clip_range_numpy
 from kerasact.layers.feature_scale import FeatureScale, feature_scale_numpy
 from kerasact.layers.ntk_dense import NTKDense, he_plus_bias, ntk_dense_numpy
 from kerasact.layers.parametric_activation import ParametricActivation, parametric_activation_numpy
@@ -27,8 +28,8 @@ from kerasact.layers.small_one_hot import (
     small_one_hot_numpy,
 )
 
-__all__ = ["EMBEDDING_DIM", "MAX_ONE_HOT_LEVELS", "CategoryEmbedding", "FeatureScale", "NTKDense",
+__all__ = ["CategoryEmbedding", "ClipRange", "EMBEDDING_DIM", "FeatureScale", "MAX_ONE_HOT_LEVELS", "NTKDense",
            "ParametricActivation", "PeriodicEmbedding", "RobustScale", "SmallOneHot", "category_encoder",
-           "embedding_numpy", "feature_scale_numpy", "he_plus_bias", "ntk_dense_numpy", "one_hot_table",
-           "parametric_activation_numpy", "periodic_embedding_numpy", "robust_scale_numpy", "robust_statistics",
-           "small_one_hot_numpy"]
+           "clip_range_numpy", "embedding_numpy", "feature_scale_numpy", "he_plus_bias", "ntk_dense_numpy",
+           "one_hot_table", "parametric_activation_numpy", "periodic_embedding_numpy", "robust_scale_numpy",
+           "robust_statistics", "small_one_hot_numpy"]

@@ -65,6 +65,7 @@ class NTKDense(keras.layers.Layer):
     Args:
         units: output width (RealMLP-TD: 256 per hidden layer).
         use_bias: add the bias `b`.
+        seed: seeds the kernel's N(0, 1) draw (None: Keras's global seed).
         **kwargs: `keras.layers.Layer` arguments (`name`, `dtype`).
 
     Example:
@@ -74,8 +75,9 @@ class NTKDense(keras.layers.Layer):
         [1.0, 1.0]
     """
 
-    def __init__(self, units: int, use_bias: bool = True, **kwargs: Any) -> None:
+    def __init__(self, units: int, use_bias: bool = True, seed: int | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.seed = seed  # seeds the N(0, 1) kernel, for repeatable models
         self.units = positive_int("units", units, "use the layer's width, e.g. units=256")
         if not isinstance(use_bias, bool):
             raise invalid("use_bias", use_bias, "True or False", "RealMLP-TD uses use_bias=True")
@@ -84,7 +86,7 @@ class NTKDense(keras.layers.Layer):
     def build(self, input_shape: Any) -> None:
         fan_in = last_axis("NTKDense", input_shape)
         self.kernel = self.add_weight(name="kernel", shape=(fan_in, self.units),
-                                      initializer=keras.initializers.RandomNormal(stddev=1.0))
+                                      initializer=keras.initializers.RandomNormal(stddev=1.0, seed=self.seed))
         self.bias = self.add_weight(name="bias", shape=(self.units,), initializer="zeros") if self.use_bias else None
 
     def call(self, x: Any) -> Any:
@@ -135,4 +137,4 @@ class NTKDense(keras.layers.Layer):
         return (*tuple(input_shape)[:-1], self.units)
 
     def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "units": self.units, "use_bias": self.use_bias}
+        return {**super().get_config(), "units": self.units, "use_bias": self.use_bias, "seed": self.seed}

@@ -62,6 +62,7 @@ class PeriodicEmbedding(keras.layers.Layer):
         sigma: standard deviation of the frequencies' init (`plr_sigma`, 0.1).
         embedding_dim: outputs per number, the number itself included (`plr_hidden_2`, 4).
         activation: after the linear map: 'linear' (PBLD, RealMLP-TD) or 'relu' (PBLRD).
+        seed: seeds the four initializers, `seed` to `seed + 3` (None: Keras's global seed).
         **kwargs: `keras.layers.Layer` arguments (`name`, `dtype`).
 
     Example:
@@ -71,8 +72,9 @@ class PeriodicEmbedding(keras.layers.Layer):
     """
 
     def __init__(self, n_frequencies: int = 16, sigma: float = 0.1, embedding_dim: int = 4,
-                 activation: Literal["linear", "relu"] = "linear", **kwargs: Any) -> None:
+                 activation: Literal["linear", "relu"] = "linear", seed: int | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.seed = seed  # seeds the four initializers (each its own offset), for repeatable models
         self.n_frequencies = positive_int("n_frequencies", n_frequencies, "RealMLP-TD uses n_frequencies=16")
         self.sigma = positive_float("sigma", sigma, "RealMLP-TD uses sigma=0.1")
         self.embedding_dim = positive_int("embedding_dim", embedding_dim,
@@ -82,13 +84,15 @@ class PeriodicEmbedding(keras.layers.Layer):
     def build(self, input_shape: Any) -> None:
         d, f, m = last_axis("PeriodicEmbedding", input_shape), self.n_frequencies, self.embedding_dim - 1
         limit = 1.0 / math.sqrt(f)
-        linear = keras.initializers.RandomUniform(-limit, limit)
+        seed = (lambda k: None if self.seed is None else self.seed + k)
         self.frequencies = self.add_weight(name="frequencies", shape=(d, f),
-                                           initializer=keras.initializers.RandomNormal(stddev=self.sigma))
+                                           initializer=keras.initializers.RandomNormal(stddev=self.sigma, seed=seed(0)))
         self.phases = self.add_weight(name="phases", shape=(d, f),
-                                      initializer=keras.initializers.RandomUniform(-math.pi, math.pi))
-        self.kernel = self.add_weight(name="kernel", shape=(d, f, m), initializer=linear)
-        self.bias = self.add_weight(name="bias", shape=(d, m), initializer=linear)
+                                      initializer=keras.initializers.RandomUniform(-math.pi, math.pi, seed=seed(1)))
+        self.kernel = self.add_weight(name="kernel", shape=(d, f, m),
+                                      initializer=keras.initializers.RandomUniform(-limit, limit, seed=seed(2)))
+        self.bias = self.add_weight(name="bias", shape=(d, m),
+                                    initializer=keras.initializers.RandomUniform(-limit, limit, seed=seed(3)))
 
     def call(self, x: Any) -> Any:
         ops = keras.ops
@@ -116,4 +120,4 @@ class PeriodicEmbedding(keras.layers.Layer):
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "n_frequencies": self.n_frequencies, "sigma": self.sigma,
-                "embedding_dim": self.embedding_dim, "activation": self.activation}
+                "embedding_dim": self.embedding_dim, "activation": self.activation, "seed": self.seed}

@@ -162,9 +162,10 @@ class CategoryEmbedding(keras.layers.Embedding):
         return (tuple(input_shape)[0], self.output_dim)
 
 
-def category_encoder(n_levels: int, embedding_dim: int = EMBEDDING_DIM) -> keras.layers.Layer:
+def category_encoder(n_levels: int, embedding_dim: int = EMBEDDING_DIM, seed: int | None = None) -> keras.layers.Layer:
     """RealMLP's encoder for a category of `n_levels` levels: `SmallOneHot` up to `MAX_ONE_HOT_LEVELS`,
-    else a `CategoryEmbedding` of `n_levels + 1` rows (code 0 included), `embedding_dim` wide.
+    else a `CategoryEmbedding` of `n_levels + 1` rows (code 0 included), `embedding_dim` wide, its
+    N(0, 1) init seeded by `seed`.
 
     Example:
         >>> type(category_encoder(8)).__name__, type(category_encoder(9)).__name__
@@ -174,4 +175,5 @@ def category_encoder(n_levels: int, embedding_dim: int = EMBEDDING_DIM) -> keras
     dim = positive_int("embedding_dim", embedding_dim, f"RealMLP-TD uses embedding_dim={EMBEDDING_DIM}")
     if n_levels <= MAX_ONE_HOT_LEVELS:
         return SmallOneHot(n_levels)
-    return CategoryEmbedding(n_levels + 1, dim, embeddings_initializer=keras.initializers.RandomNormal(stddev=1.0))
+    normal = keras.initializers.RandomNormal(stddev=1.0, seed=seed)
+    return CategoryEmbedding(n_levels + 1, dim, embeddings_initializer=normal)

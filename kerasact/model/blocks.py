@@ -53,7 +53,7 @@ def _glorot(spec: ModelSpec, width: int, act: str, i: int, inline: bool, **kwarg
 def _ntk(spec: ModelSpec, width: int, act: str, i: int, inline: bool, **kwargs: Any) -> keras.layers.Layer:
     # The activation always follows as its own layer (inline=False below); the weight penalty is
     # the optimizer's decoupled decay, so l2 does not apply.
-    return NTKDense(width, dtype=spec.dtype, **kwargs)
+    return NTKDense(width, seed=seed_at(spec.seed, i), dtype=spec.dtype, **kwargs)
 
 
 DENSE = {"standard": _glorot, "ntk": _ntk}  # by parametrization

@@ -61,6 +61,7 @@ PRESETS: dict[str, Preset] = {
     "realmlp": Preset(
         "realmlp", "RealMLP-TD (NeurIPS 2024): 3×256 NTK, robust-scaled and PBLD-embedded numbers, coslog4",
         spec={"hidden": (256, 256, 256), "numeric_encoding": "robust", "numeric_embedding": "periodic",
+              "categorical_encoding": "compact",
               "front_scale": True, "parametrization": "ntk", "parametric_activation": True, "dropout": 0.15,
               "weight_decay": 0.02, "beta_2": 0.95, "lr_schedule": "coslog4", "regularization_schedule": "flat_cos"},
         classes={"activation": "selu", "learning_rate": 0.04, "label_smoothing": 0.1},

@@ -23,7 +23,7 @@ import keras
 from kerasact import layers as _layers  # noqa: F401  (registers kerasact's layers for loading)
 from kerasact import tabular
 from kerasact._errors import invalid
-from kerasact.model import _archive, factored_adam, losses, scheduled_dropout  # noqa: F401  (registered too)
+from kerasact.model import _archive, factored_adam, losses, lr_schedules, scheduled_dropout  # noqa: F401  (registered)
 from kerasact.model._archive import show
 
 _OWN = "kerasact>"  # the package every kerasact class is registered under

@@ -32,6 +32,7 @@ MAX_SEED = 2**31 - 1  # TensorFlow's stateless seeds are int32: a larger seed fa
 CHOICES: dict[str, tuple[str, ...]] = {
     "numeric_encoding": ("standard", "robust"),       # z-score; median/IQR scale + smooth clip
     "numeric_embedding": ("none", "periodic"),        # RealMLP's PBLD embedding per number
+    "categorical_encoding": ("one_hot", "compact"),   # one-hot with a missing level; ≤8 one-hot, else embedding
     "parametrization": ("standard", "ntk"),           # Glorot Dense; NTK-parametrised Dense
     "lr_schedule": ("constant", "coslog4"),           # RealMLP's multi-cycle log-cosine schedule
     "regularization_schedule": ("constant", "flat_cos"),  # dropout and weight decay flat, then cosine to 0
@@ -71,6 +72,7 @@ class ModelSpec:
     dtype: str = "float32"                        # weights and arithmetic: "float32" or "float64"
     numeric_encoding: str = "standard"            # table numbers: see CHOICES
     numeric_embedding: str = "none"               # table numbers: see CHOICES
+    categorical_encoding: str = "one_hot"         # table categories: see CHOICES
     front_scale: bool = False                     # a learnable per-feature scale before the first layer
     parametrization: str = "standard"             # hidden and output Dense layers: see CHOICES
     parametric_activation: bool = False           # a learnable per-unit mix of the activation and identity

@@ -1,12 +1,12 @@
 """`build_tabular_model`: one Functional model that takes raw table rows (a dict of columns)
 and carries its own preprocessing, the keras-io "structured data" shape without the second model.
 
-Per numeric column: the training rows' median fills a missing value (`ops.where(isnan)`, which
-safe-mode loading accepts where a Lambda is refused), a 0/1 missing indicator is added when the
-training rows had gaps, and a `Normalization` with float64 statistics standardises it. Per
-categorical column: a `StringLookup` one-hot over the training rows' values, with a missing
-category and one out-of-vocabulary bucket for values never seen. The statistics come from the
-rows given here: pass the training rows only (`kerasact.tabular.train_table` does).
+The columns are encoded by the spec's encodings (`kerasact.model.encodings`): the plain preset
+fills a missing number with the training median, adds a 0/1 missing indicator and z-scores it, and
+one-hots a category with a missing level and an out-of-vocabulary bucket; the `realmlp` preset
+robust-scales, smooth-clips and PBLD-embeds the numbers and one-hots or embeds the categories as
+RealMLP-TD does. Every statistic comes from the rows given here: pass the training rows only
+(`kerasact.train_table` does). Nothing is a Lambda, so the file loads in safe mode.
 """
 
 from __future__ import annotations
@@ -16,48 +16,34 @@ from typing import Any
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from kerasact.diagnose.linting import warn
-from kerasact.model import layers as preprocessing
+from kerasact.layers import ClipRange, NTKDense
+from kerasact.model import encodings, presets
 from kerasact.model.build import body_layers, compile_spec
 from kerasact.model.spec import ModelSpec
 from kerasact.problems import get_head
 from kerasact.runtime import distribute
 from kerasact.tabular import (
     FEATURES_LAYER,
-    MISSING,
     SCHEMA_ATTRIBUTE,
     infer_schema,
     layer_names,
-    lookup_layer,
     read_table,
-    scale_layer,
     split_target,
     target_plan,
     to_inputs,
 )
 
-
-def _numeric_features(name: str, x: Any, values: np.ndarray) -> list[Any]:
-    finite = values[~np.isnan(values)]
-    median = float(np.median(finite))
-    missing = keras.ops.isnan(x)
-    filled = keras.ops.where(missing, median, x)
-    mean, variance = preprocessing.statistics(finite.reshape(-1, 1), arg=f"column {name!r}")
-    scaled = keras.layers.Normalization(mean=mean, variance=variance, name=scale_layer(name))(filled)
-    return [scaled, keras.ops.cast(missing, "float32")] if np.isnan(values).any() else [scaled]
-
-
-def _categorical_features(name: str, x: Any, values: np.ndarray) -> list[Any]:
-    vocabulary = sorted(set(values.tolist()) - {MISSING}) + ([MISSING] if MISSING in values else [])
-    return [keras.layers.StringLookup(vocabulary=vocabulary, num_oov_indices=1, output_mode="one_hot",
-                                      name=lookup_layer(name))(x)]
+DEFAULT_PRESET = "plain"  # the table model's recipe when none is named
+INIT_ROWS = 20_000  # training rows the NTK layers' data-dependent init reads at most
 
 
 def build_tabular_model(data: Any, y: Any = None, *, target: str | None = None, problem: str | None = None,
                         n_classes: int | None = None, n_outputs: int | None = None,
                         categorical: Any = (), numeric: Any = (), drop: Any = (), strategy: Any = None,
-                        **options: Any) -> keras.Model:
+                        preset: str = DEFAULT_PRESET, **options: Any) -> keras.Model:
     """Build and compile a model on raw table rows, its preprocessing adapted on `data`.
 
     Args:
@@ -71,9 +57,9 @@ def build_tabular_model(data: Any, y: Any = None, *, target: str | None = None, 
         numeric: columns to treat as numbers.
         drop: columns to leave out.
         strategy: a `tf.distribute.Strategy`; the model is built and compiled in its scope.
-        **options: any `ModelSpec` field (`hidden`, `activation`, `dropout`, `optimizer`, ...);
-            `normalize_target` defaults to True for regression (the target is learned standardised
-            and the model still outputs its units).
+        preset: a `kerasact.model.presets.PRESETS` row whose `ModelSpec` defaults apply under
+            `options` (`"plain"`, `"realmlp"`); both learn a regression target standardised.
+        **options: any `ModelSpec` field (`hidden`, `activation`, `dropout`, `optimizer`, ...).
 
     Returns:
         A compiled Functional model taking `{column: (n, 1) tensor}`; `model.kerasact_schema`
@@ -91,9 +77,9 @@ def build_tabular_model(data: Any, y: Any = None, *, target: str | None = None, 
         problem, counts, _ = target_plan(y, problem)
         n_classes, n_outputs = counts["n_classes"], counts["n_outputs"]
     schema = infer_schema(frame, categorical=categorical, numeric=numeric, drop=drop)
-    # A regression target far from 0 (a log price near 12) is learned standardised and scaled back
-    # inside the model: Adam at 1e-3 walks an output bias from 0 too slowly for early stopping.
-    options.setdefault("normalize_target", get_head(problem).name == "regression")
+    # The preset's defaults under the caller's options. Both presets learn a regression target
+    # standardised: Adam at 1e-3 walks an output bias from 0 to a log price near 12 too slowly.
+    options = {**presets.get(preset).spec_defaults(get_head(problem).name), **options}
     spec = ModelSpec(problem, len(schema.features), n_classes=n_classes, n_outputs=n_outputs, **options)
     distribute.check_strategy(strategy)
     distribute.prepare(strategy)  # under several workers: the keras#20585 fixes, so model.fit works
@@ -105,23 +91,39 @@ def build_tabular_model(data: Any, y: Any = None, *, target: str | None = None, 
 
 
 def _build(frame: Any, y: Any, schema: Any, spec: ModelSpec) -> keras.Model:
-    """The compiled Functional model: an input per column, its preprocessing, the body and the head."""
+    """The compiled Functional model: an input per column, its encodings, the body and the head."""
     raw = to_inputs(frame, schema)
-    inputs, features, names = {}, [], layer_names(schema)  # Keras refuses '/' and more in input names
+    inputs, columns, names = {}, {"numeric": [], "categorical": []}, layer_names(schema)  # Keras refuses '/'...
     for column in schema.features:
-        dtype = "float32" if column.kind == "numeric" else "string"
-        inputs[column.name] = keras.Input(shape=(1,), dtype=dtype, name=names[column.name])
-        values = raw[names[column.name]].numpy().reshape(-1)
-        if column.kind == "numeric":
-            features += _numeric_features(names[column.name], inputs[column.name], values)
-        else:
-            features += _categorical_features(names[column.name], inputs[column.name], values.astype(str))
-    inputs = {names[name]: tensor for name, tensor in inputs.items()}  # Keras matches dict keys to input names
+        name = names[column.name]
+        inputs[name] = keras.Input(shape=(1,), dtype="float32" if column.kind == "numeric" else "string", name=name)
+        values = raw[name].numpy().reshape(-1)  # Keras matches dict keys to input names
+        columns[column.kind].append((name, inputs[name], values if column.kind == "numeric" else values.astype(str)))
+    features = encodings.features(columns["numeric"], columns["categorical"], spec)
     x = keras.layers.Concatenate(name=FEATURES_LAYER)(features) if len(features) > 1 else features[0]
     target_data = None if not spec.normalize_target else np.asarray(y, np.float32).reshape(len(y), -1)
     for layer in body_layers(spec, normalize_target=target_data):
         x = layer(x)
+    if spec.clip_output:  # RealMLP-TD: no prediction outside the training targets' range
+        clip = ClipRange(name="clip_output")
+        clip.adapt(np.asarray(y, np.float64).reshape(len(y), -1))
+        x = clip(x)
     model = keras.Model(inputs, x, name=f"kerasact_{spec.head.name}_table")
+    _initialize(model, raw, spec.seed)
     compile_spec(model, spec)
     return model
 
+
+def _initialize(model: keras.Model, raw: dict[str, Any], seed: int | None) -> None:
+    """RealMLP-TD's data-dependent init of each NTK layer, input side first, on (at most
+    `INIT_ROWS` of) the training rows as that layer sees them (pytabkit initialises layer by layer)."""
+    ntk = [layer for layer in model.layers if isinstance(layer, NTKDense)]
+    if not ntk:
+        return
+    n = len(next(iter(raw.values())))
+    rows = np.sort(np.random.default_rng(seed).choice(n, min(n, INIT_ROWS), replace=False))
+    sample = {k: tf.gather(v, rows) for k, v in raw.items()}
+    for i, layer in enumerate(ntk):
+        before = keras.Model(model.inputs, layer.input)
+        layer.initialize_from(keras.ops.convert_to_numpy(before(sample, training=False)),
+                              seed=None if seed is None else seed + i)

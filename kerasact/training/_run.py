@@ -135,6 +135,13 @@ def nan_advice(err: FloatingPointError, model: keras.Model, backup: Backup | Non
             f"{fix} Then rerun with run_dir={str(backup.directory.parent)!r} to resume from there.")
 
 
+def _base_rate(optimizer: keras.optimizers.Optimizer) -> float:
+    """The learning rate a run is named by: a schedule's peak (`CosLog.learning_rate`), else the rate."""
+    schedule = getattr(optimizer, "_learning_rate", None)  # Keras keeps a schedule object here, a float in a variable
+    peak = getattr(schedule, "learning_rate", None)
+    return float(peak) if isinstance(peak, (int, float)) else float(keras.ops.convert_to_numpy(optimizer.learning_rate))
+
+
 def write_run(result: Any, figures: Mapping[str, Any], hparams: Mapping[str, Any], facts: Mapping[str, Any], *,
               batch_size: int, seed: int, seconds: float, problem: str, recipe: str = "run",
               root: Path | None = None, monitor: Diagnostics | None = None) -> None:
@@ -166,7 +173,7 @@ def write_run(result: Any, figures: Mapping[str, Any], hparams: Mapping[str, Any
     shape = {k: v for k, v in model_hparams(result.model).items() if k != "widths"}  # HParams takes scalars
     hp = {"recipe": recipe, "problem": problem, **shape, "batch_size": batch_size, "seed": seed,
           "optimizer": type(result.model.optimizer).__name__.lower(),  # as kerasact.OPTIMIZERS and search name it
-          "learning_rate": float(keras.ops.convert_to_numpy(result.model.optimizer.learning_rate)), **hparams}
+          "learning_rate": _base_rate(result.model.optimizer), **hparams}
     notes = [str(f) for f in (monitor.findings if monitor else [])]
     per_epoch = [k for k in result.history if not k.startswith("val_")]
     root = experiment.root_for(root, run_dir)

@@ -10,27 +10,29 @@ trained on the same split. CSV files too large for that are streamed in chunks i
 from __future__ import annotations
 
 import inspect
+from dataclasses import fields
 from typing import Any
 
 import numpy as np
 
 from kerasact import _errors, tabular
 from kerasact.inputs import validate
-from kerasact.model import build_tabular_model
+from kerasact.model import ModelSpec, build_tabular_model, presets
+from kerasact.model.tabular import DEFAULT_PRESET
 from kerasact.problems import get_head
 from kerasact.runtime import distribute
 from kerasact.tabular import stream as csv
+from kerasact.training import _recipe as recipe
 from kerasact.training import _rows, streaming
 from kerasact.training._arguments import check_run_arguments
 from kerasact.training.fit import TrainResult, train
 
-# ModelSpec fields build_tabular_model takes; every other keyword goes to train.
-_BUILD = {"hidden", "activation", "dropout", "l2", "batch_norm", "optimizer", "learning_rate", "loss", "logits",
-          "metrics", "normalize_target", "seed", "steps_per_execution", "jit_compile", "mixed_precision", "dtype"}
+# ModelSpec fields build_tabular_model takes (the table gives the rest); every other keyword goes to train.
+_BUILD = {f.name for f in fields(ModelSpec) if f.init} - {"problem", "input_dim", "n_classes", "n_outputs", "normalize"}
 
 
 def train_table(data: Any, target: str, *, problem: str | None = None, categorical: Any = (), numeric: Any = (),
-                drop: Any = (), stream: bool | None = None, verbose: int | str = "auto",
+                drop: Any = (), stream: bool | None = None, verbose: int | str = "auto", preset: str = DEFAULT_PRESET,
                 **options: Any) -> TrainResult:
     """Train a model on a table: schema, in-model preprocessing, split, fit, evaluate, run directory.
 
@@ -46,6 +48,10 @@ def train_table(data: Any, target: str, *, problem: str | None = None, categoric
             whatever the rows (`kerasact.training.streaming.train_stream`); None streams CSVs
             larger than `streaming.STREAM_BYTES` (20 MB) in all; False reads them whole.
         verbose: as in `train`; above 0 the schema is printed before training.
+        preset: the recipe (`kerasact.model.presets.PRESETS`): its `ModelSpec` and `train` defaults
+            apply under `options`. `"realmlp"` is RealMLP-TD: 256 epochs of batch 256 on the coslog₄
+            learning rate and flat-then-cosine dropout and weight decay, the best validation epoch
+            restored. A streamed run takes the plain preset.
         **options: `ModelSpec` fields (`hidden`, `dropout`, `learning_rate`, `seed`, ...) for the
             model, and `train` arguments (`epochs`, `log_dir`, `val_size`, ...) for the run;
             streamed runs also take `sample_rows`, `chunk_rows` and `shuffle_rows`.
@@ -58,7 +64,11 @@ def train_table(data: Any, target: str, *, problem: str | None = None, categoric
         >>> result = train_table("penguins.csv", "species", epochs=100, log_dir="runs")  # doctest: +SKIP
         >>> result = train_table("logs/day-*.csv", "clicked", stream=True, epochs=3)  # doctest: +SKIP
     """
+    row = presets.get(preset)
     if streaming.wants_stream(data, stream):
+        if row.name != "plain":
+            raise ValueError(f"preset={row.name!r} trains a table read whole; a streamed run takes preset='plain' "
+                             "(pass stream=False to read it whole).")
         return streaming.train_stream(data, target, problem=problem, categorical=categorical, numeric=numeric,
                                       drop=drop, verbose=verbose, **options)
     extra = [name for name in streaming.STREAM_OPTIONS if name in options]
@@ -72,13 +82,22 @@ def train_table(data: Any, target: str, *, problem: str | None = None, categoric
     problem_name, counts, rule = tabular.target_plan(y, problem)
     head = get_head(problem_name)
     build = {k: v for k, v in options.items() if k in _BUILD}
-    run = {k: v for k, v in options.items() if k not in _BUILD or k == "seed"}  # seed: the weights and the split
+    # seed: the weights and the split; the preset's run defaults under the caller's
+    run = {**row.run, **{k: v for k, v in options.items() if k not in _BUILD or k == "seed"}}
     train_rows = _training_rows(y, head.name, **{k: run[k] for k in ("seed", "val_size", "test_size") if k in run})
     model = build_tabular_model(X.iloc[train_rows], y.iloc[train_rows], problem=head.name, categorical=categorical,
-                                numeric=numeric, drop=drop, strategy=run.get("strategy"), **counts, **build)
+                                numeric=numeric, drop=drop, strategy=run.get("strategy"), preset=row, **counts, **build)
     if verbose not in (0, "0"):
         print(f"{tabular.schema_of(model).table()}\ntarget {target!r}: {head.name} ({rule})", flush=True)
+    chosen = {**row.spec_defaults(head.name), **build}
+    run["callbacks"] = [*run.get("callbacks", ()), *recipe.callbacks(
+        model, chosen, head.name, rows=len(train_rows), epochs=run.get("epochs", _TRAIN_DEFAULTS["epochs"]),
+        batch_size=run.get("batch_size", _TRAIN_DEFAULTS["batch_size"]),
+        restore_best="patience" in row.run and run.get("patience") is None)]  # a preset's fixed epoch budget
     return train(model, X, y, verbose=verbose, **run)
+
+
+_TRAIN_DEFAULTS = {name: p.default for name, p in inspect.signature(train).parameters.items()}
 
 
 def _check_options(options: dict[str, Any], verbose: Any) -> None:

@@ -14,6 +14,7 @@ import pytest
 import tensorflow as tf
 
 from kerasact.layers import (
+    ClipRange,
     FeatureScale,
     NTKDense,
     ParametricActivation,
@@ -40,6 +41,12 @@ def _codes(n_levels: int) -> Callable[[np.random.Generator], np.ndarray]:
 
 def _adapted(layer: RobustScale, rng: np.random.Generator) -> RobustScale:
     layer.adapt(_numbers(rng))
+    return layer
+
+
+def _clip(rng: np.random.Generator) -> ClipRange:
+    layer = ClipRange()
+    layer.adapt(np.array([[0.0, -1.0], [2.0, np.nan], [1.0, 4.0]]))  # a NaN target is ignored
     return layer
 
 
@@ -75,6 +82,7 @@ CASES = [
            lambda rng: 3 * rng.normal(size=(6, 4)).astype("float32")) for name in ACTIVATIONS],
     *[Case(f"small_one_hot_{n}", lambda rng, n=n: _built(SmallOneHot(n), (None, 1)), _codes(n), trainable=False)
       for n in (1, 2, 5)],
+    Case("clip_range", _clip, lambda rng: 3 * rng.normal(size=(6, 2)).astype("float32"), trainable=False),
     Case("category_embedding", lambda rng: _built(category_encoder(12), (None, 1)), _codes(12)),
 ]
 IDS = [case.name for case in CASES]
