@@ -53,13 +53,13 @@ def _run_name(data: str) -> str:
 def train(args: argparse.Namespace) -> int:
     """`kerasact train`: schema, head, training, test metrics beside the baselines, the run directory."""
     strategy, cluster = _cluster(args)  # first: TensorFlow fixes its cluster when it starts
-    model_options = {"hidden": args.hidden} if args.hidden is not None else {}
+    given = {"hidden": args.hidden, "epochs": args.epochs, "batch_size": args.batch_size}  # None: the preset's
     result = kerasact.train_table(
         args.data, args.target, problem=args.problem, categorical=args.categorical,
-        numeric=args.numeric, drop=args.drop, epochs=args.epochs, seed=args.seed, log_dir=args.log_dir,
-        recipe=_run_name(args.data), callbacks=[_ShowHead()], batch_size=args.batch_size, run_dir=args.run_dir,
+        numeric=args.numeric, drop=args.drop, seed=args.seed, log_dir=args.log_dir, preset=args.preset,
+        recipe=_run_name(args.data), callbacks=[_ShowHead()], run_dir=args.run_dir,
         strategy=strategy, diagnostics=True if args.diagnostics is None else args.diagnostics or False,
-        **model_options)
+        **{k: v for k, v in given.items() if v is not None})
     if not cluster.is_chief:
         print(f"kerasact: {cluster.name} finished; the chief wrote the run directory.", flush=True)
         return 0

@@ -30,6 +30,7 @@ import tensorflow as tf
 
 from kerasact import activations
 from kerasact.diagnose._lint_rules import SATURATION_SLOPE, SATURATION_X, _saturates
+from kerasact.layers import DENSE_TYPES
 from kerasact.problems import activation_of, compiled_loss, require_built
 
 _GRID = np.linspace(-SATURATION_X, SATURATION_X, 401)
@@ -120,7 +121,7 @@ def hidden_layers(model: keras.Model) -> list[keras.layers.Layer]:
         >>> [type(l).__name__ for l in hidden_layers(kerasact.build_model("binary", 4, hidden=[8]))]  # doctest: +SKIP
         ['Dense']
     """
-    dense = [i for i, layer in enumerate(model.layers) if isinstance(layer, keras.layers.Dense)]
+    dense = [i for i, layer in enumerate(model.layers) if isinstance(layer, DENSE_TYPES)]
     return model.layers[: dense[-1]] if dense else model.layers[:-1]
 
 
@@ -143,7 +144,7 @@ def sites(model: keras.Model) -> list[Site]:
 
 def dense_layers(model: keras.Model) -> list[keras.layers.Layer]:
     """The Dense layers (hidden ones, then the head) whose kernels the probe differentiates."""
-    return [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
+    return [layer for layer in model.layers if isinstance(layer, DENSE_TYPES)]
 
 
 class Prober:
@@ -166,7 +167,9 @@ class Prober:
         """Pre-activations of every site on `X`, and (with `y`, encoded for the loss) gradient norms."""
         kernels = [layer.kernel for layer in self.dense]
         with tf.GradientTape() as tape:
-            *site_inputs, pred = self.view(X, training=False)
+            outs = self.view(X, training=False)
+            # One output (a model without sites) comes back as a tensor, not a list of one.
+            *site_inputs, pred = outs if isinstance(outs, (list, tuple)) else [outs]
             loss = compiled_loss(self.model)(y, pred) if y is not None else None
         grads = tape.gradient(loss, kernels) if loss is not None else [None] * len(kernels)
         norms = {layer.name: float(np.linalg.norm(np.asarray(g, np.float64))) for layer, g in zip(self.dense, grads)

@@ -13,7 +13,7 @@ Example:
 
 from kerasact.layers.clip_range import ClipRange, clip_range_numpy
 from kerasact.layers.feature_scale import FeatureScale, feature_scale_numpy
-from kerasact.layers.ntk_dense import NTKDense, he_plus_bias, ntk_dense_numpy
+from kerasact.layers.ntk_dense import DENSE_TYPES, NTKDense, he_plus_bias, ntk_dense_numpy
 from kerasact.layers.parametric_activation import ParametricActivation, parametric_activation_numpy
 from kerasact.layers.periodic_embedding import PeriodicEmbedding, periodic_embedding_numpy
 from kerasact.layers.robust_scale import RobustScale, robust_scale_numpy, robust_statistics
@@ -28,8 +28,8 @@ from kerasact.layers.small_one_hot import (
     small_one_hot_numpy,
 )
 
-__all__ = ["CategoryEmbedding", "ClipRange", "EMBEDDING_DIM", "FeatureScale", "MAX_ONE_HOT_LEVELS", "NTKDense",
-           "ParametricActivation", "PeriodicEmbedding", "RobustScale", "SmallOneHot", "category_encoder",
+__all__ = ["CategoryEmbedding", "ClipRange", "DENSE_TYPES", "EMBEDDING_DIM", "FeatureScale", "MAX_ONE_HOT_LEVELS",
+           "NTKDense", "ParametricActivation", "PeriodicEmbedding", "RobustScale", "SmallOneHot", "category_encoder",
            "clip_range_numpy", "embedding_numpy", "feature_scale_numpy", "he_plus_bias", "ntk_dense_numpy",
            "one_hot_table", "parametric_activation_numpy", "periodic_embedding_numpy", "robust_scale_numpy",
            "robust_statistics", "small_one_hot_numpy"]

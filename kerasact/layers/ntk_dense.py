@@ -138,3 +138,7 @@ class NTKDense(keras.layers.Layer):
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "units": self.units, "use_bias": self.use_bias, "seed": self.seed}
+
+
+# Layers that are a dense map with a `kernel` (and `units`): what readers of a model's stack count.
+DENSE_TYPES = (keras.layers.Dense, NTKDense)

@@ -22,6 +22,7 @@ from kerasact.diagnose.linting import warn
 from kerasact.layers import ClipRange, NTKDense
 from kerasact.model import encodings, presets
 from kerasact.model.build import body_layers, compile_spec
+from kerasact.model.presets import DEFAULT_PRESET
 from kerasact.model.spec import ModelSpec
 from kerasact.problems import get_head
 from kerasact.runtime import distribute
@@ -36,7 +37,6 @@ from kerasact.tabular import (
     to_inputs,
 )
 
-DEFAULT_PRESET = "plain"  # the table model's recipe when none is named
 INIT_ROWS = 20_000  # training rows the NTK layers' data-dependent init reads at most
 
 

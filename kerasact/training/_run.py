@@ -14,6 +14,7 @@ import keras
 from kerasact import plots, tabular
 from kerasact.diagnose import health
 from kerasact.diagnose.monitor import Diagnostics
+from kerasact.layers import DENSE_TYPES
 from kerasact.model import save_model
 from kerasact.problems import activation_of
 from kerasact.training import experiment, runs
@@ -94,7 +95,7 @@ def model_hparams(model: keras.Model) -> dict[str, Any]:
         {'hidden': '[8]', 'widths': [8], 'activation': 'relu', 'dropout': 0.1, 'l2': 0.0, 'batch_norm': False}
     """
     body = health.hidden_layers(model)  # before the head (a regression head may end in a rescaling layer)
-    widths = [layer.units for layer in body if isinstance(layer, keras.layers.Dense)]
+    widths = [layer.units for layer in body if isinstance(layer, DENSE_TYPES)]
     acts = [row.name for layer in body if (row := activation_of(layer)) is not None and row.name != "linear"]
     l2 = [float(getattr(getattr(layer, "kernel_regularizer", None), "l2", 0.0)) for layer in model.layers]
     return {"hidden": str(widths), "widths": widths, "activation": "+".join(dict.fromkeys(acts)) or "linear",

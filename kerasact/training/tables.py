@@ -18,7 +18,7 @@ import numpy as np
 from kerasact import _errors, tabular
 from kerasact.inputs import validate
 from kerasact.model import ModelSpec, build_tabular_model, presets
-from kerasact.model.tabular import DEFAULT_PRESET
+from kerasact.model.presets import DEFAULT_PRESET
 from kerasact.problems import get_head
 from kerasact.runtime import distribute
 from kerasact.tabular import stream as csv
