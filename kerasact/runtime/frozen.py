@@ -22,6 +22,7 @@ import keras
 import numpy as np
 
 from kerasact import activations
+from kerasact import layers as twins
 from kerasact.inputs import validate
 from kerasact.problems import head_of
 from kerasact.runtime.prediction import outputs
@@ -99,12 +100,25 @@ def _identity(layer: keras.layers.Layer, dtype: np.dtype) -> list[Step]:
     return []  # InputLayer, and dropout/noise layers: identities at inference
 
 
+def _twin(fn: Callable[..., np.ndarray], dtype: np.dtype, *weights: Any, **options: Any) -> list[Step]:
+    """A kerasact layer's numpy twin (`kerasact.layers`) with its weights read once, cast back to `dtype`."""
+    frozen = [None if w is None else np.asarray(w, np.float64) for w in weights]
+    return [_cast(lambda x: fn(x, *frozen, **options), dtype)]
+
+
 # Layer class name -> the numpy steps it freezes into (read once, at `serve` time).
 FREEZERS: dict[str, Callable[[Any, np.dtype], list[Step]]] = {
     "InputLayer": _identity, "Dropout": _identity, "AlphaDropout": _identity, "GaussianDropout": _identity,
     "GaussianNoise": _identity, "ActivityRegularization": _identity,
     "Dense": _dense, "Normalization": _normalization, "BatchNormalization": _batch_norm, "Rescaling": _rescaling,
     "Activation": lambda layer, dtype: _activation_layer(layer, dtype),
+    # kerasact's own layers (the presets' stack), each through its numpy twin
+    "ScheduledDropout": _identity,
+    "NTKDense": lambda layer, dtype: _twin(twins.ntk_dense_numpy, dtype, layer.kernel, layer.bias),
+    "ParametricActivation": lambda layer, dtype: _twin(twins.parametric_activation_numpy, dtype, layer.alpha,
+                                                       activation=layer.activation),
+    "FeatureScale": lambda layer, dtype: _twin(twins.feature_scale_numpy, dtype, layer.scale),
+    "ClipRange": lambda layer, dtype: _twin(twins.clip_range_numpy, dtype, layer.low, layer.high),
 }
 
 

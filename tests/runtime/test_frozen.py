@@ -61,6 +61,20 @@ def test_every_head_serves_as_predict(problem, options):
     _assert_serves_as_predict(model)
 
 
+RECIPE = {"parametrization": "ntk", "parametric_activation": True, "front_scale": True, "dropout": 0.15,
+          "regularization_schedule": "flat_cos", "weight_decay": 0.02, "activation": "selu"}
+
+
+@pytest.mark.parametrize("problem", sorted(HEADS))
+def test_the_realmlp_stack_serves_as_predict(problem):
+    shape = {"n_classes": 4} if problem == "multiclass" else {"n_outputs": 3} if problem == "multilabel" else {}
+    model = build_model(problem, 5, hidden=[16, 8], seed=1, **shape, **RECIPE)
+    rng = np.random.default_rng(5)
+    for weight in model.trainable_weights:  # off their init (ones, zeros), so every twin is really tested
+        weight.assign(weight.numpy() + rng.normal(0.0, 0.3, weight.shape).astype("float32"))
+    _assert_serves_as_predict(model)
+
+
 @pytest.mark.parametrize("name", DENSE_NAMES)
 def test_every_dense_activation_serves_as_predict(name):
     rng = np.random.default_rng(3)
