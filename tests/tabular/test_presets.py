@@ -47,7 +47,7 @@ def _odd_rows() -> pd.DataFrame:
 def test_every_preset_builds_saves_loads_and_predicts_raw_rows(preset, problem, tmp_path):
     frame = _table()
     model = kerasact.build_tabular_model(frame, _targets(problem, frame), problem=problem, preset=preset, seed=0,
-                                         **({"n_outputs": 2} if problem == "multilabel" else {}))
+                                         hidden=[16, 16], **({"n_outputs": 2} if problem == "multilabel" else {}))
     path = kerasact.save_model(model, tmp_path / "model.keras")
     loaded = kerasact.load_model(path)  # safe mode, kerasact's own layers allowed
     odd = _odd_rows()
