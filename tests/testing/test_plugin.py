@@ -282,9 +282,16 @@ def test_weights_frozen_on_purpose_can_be_skipped():
 
 
 def test_problem_argument_covers_losses_head_of_cannot_read():
-    class MyBCE(keras.losses.BinaryCrossentropy):
-        """A user's own loss class: no head row lists it."""
+    class MyBCE(keras.losses.Loss):
+        """A user's own loss class, derived from no head-table loss: no head row lists it."""
 
+        def call(self, y_true, y_pred):
+            return keras.losses.binary_crossentropy(y_true, y_pred)
+
+    class ScaledBCE(keras.losses.BinaryCrossentropy):
+        """A subclass of a head-table loss reads as that loss's head (head_of walks the MRO)."""
+
+    assert head_of(_seq(1, "sigmoid", ScaledBCE())).head.name == "binary"
     model, (X, y) = _seq(1, "sigmoid", MyBCE()), _data("binary")
     with pytest.raises(ValueError, match=r"Pass problem= \(one of \['binary', 'multiclass'"):
         assert_output_contract(model, X)
