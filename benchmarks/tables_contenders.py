@@ -11,7 +11,8 @@ What each gets, as its library's documentation asks, all at library defaults:
 - kerasact: the raw frame, `kerasact.train_table(train, target, seed=seed, verbose=0, log_dir=None)`
   (whatever its default model is when the benchmark runs; it splits off its own validation and
   test rows; its fit seconds are the whole call, as a user waits for it), then
-  `kerasact.predict(result.model, test)`; `kerasact plain` adds `PLAIN`.
+  `kerasact.predict(result.model, test)`; `kerasact plain` and `kerasact realmlp` add their preset
+  (`OVERRIDES`).
 - logistic/ridge: numbers median-imputed with a missing indicator and standardised, categories
   one-hot (as kerasact's verdict yardstick, written out here so the cached cells do not hang on
   kerasact's code); `LogisticRegression(max_iter=1000)` or `Ridge()`.
@@ -38,8 +39,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-# train_table keyword overrides that give today's plain stack (the default will move off it)
-PLAIN: dict = {}
+# contender -> train_table keyword overrides: each preset by name, whatever the default is
+OVERRIDES: dict[str, dict] = {"kerasact": {}, "kerasact plain": {"preset": "plain"},
+                              "kerasact realmlp": {"preset": "realmlp"}}
+PLAIN = OVERRIDES["kerasact plain"]
 THREADS: int | None = None  # threads each library may use (set by tables_suite.py); None: each one's default
 MISSING = "(missing)"  # a missing category, as text, for the libraries that want text
 MAX_CATEGORIES = 255  # histogram gradient boosting takes at most this many categories per column
@@ -185,6 +188,7 @@ def realmlp_td(train: pd.DataFrame, test: pd.DataFrame, target: str, problem: st
 CONTENDERS: dict[str, Callable[..., Fit]] = {
     "kerasact": _kerasact({}),
     "kerasact plain": _kerasact(PLAIN),
+    "kerasact realmlp": _kerasact(OVERRIDES["kerasact realmlp"]),
     "logistic/ridge": linear,
     "HistGradientBoosting": hist_gradient_boosting,
     "LightGBM": lightgbm,
@@ -195,6 +199,7 @@ CONTENDERS: dict[str, Callable[..., Fit]] = {
 PACKAGES: dict[str, tuple[str, ...]] = {
     "kerasact": ("tensorflow", "keras"),
     "kerasact plain": ("tensorflow", "keras"),
+    "kerasact realmlp": ("tensorflow", "keras"),
     "logistic/ridge": ("scikit-learn",),
     "HistGradientBoosting": ("scikit-learn",),
     "LightGBM": ("lightgbm",),
@@ -226,5 +231,5 @@ def version(name: str) -> str:
     parts = [f"threads {THREADS or 'default'}", f"contender {code}",
              *(f"{p} {installed(p)}" for p in ("pandas", "numpy", *PACKAGES[name]))]
     if name.startswith("kerasact"):
-        parts.append(f"kerasact {_source_hash()} {PLAIN if name == 'kerasact plain' else {}}")
+        parts.append(f"kerasact {_source_hash()} {OVERRIDES[name]}")
     return ", ".join(parts)
