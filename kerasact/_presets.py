@@ -66,7 +66,7 @@ PRESETS: dict[str, Preset] = {
               "categorical_encoding": "compact",
               "front_scale": True, "parametrization": "ntk", "parametric_activation": True, "dropout": 0.15,
               "weight_decay": 0.02, "beta_2": 0.95, "lr_schedule": "coslog4", "regularization_schedule": "flat_cos"},
-        classes={"activation": "selu", "learning_rate": 0.04, "label_smoothing": 0.1},
+        classes={"activation": "selu", "learning_rate": 0.04, "label_smoothing": 0.1, "temperature_scaling": True},
         regression={"activation": "mish", "learning_rate": 0.2, "normalize_target": True, "clip_output": True},
         run={"epochs": 256, "batch_size": 256, "patience": None},
     ),

@@ -27,9 +27,10 @@ from kerasact.layers.small_one_hot import (
     one_hot_table,
     small_one_hot_numpy,
 )
+from kerasact.layers.temperature import Temperature, fit_temperature, temperature_numpy
 
 __all__ = ["CategoryEmbedding", "ClipRange", "DENSE_TYPES", "EMBEDDING_DIM", "FeatureScale", "MAX_ONE_HOT_LEVELS",
            "NTKDense", "ParametricActivation", "PeriodicEmbedding", "RobustScale", "SmallOneHot", "category_encoder",
            "clip_range_numpy", "embedding_numpy", "feature_scale_numpy", "he_plus_bias", "ntk_dense_numpy",
            "one_hot_table", "parametric_activation_numpy", "periodic_embedding_numpy", "robust_scale_numpy",
-           "robust_statistics", "small_one_hot_numpy"]
+           "robust_statistics", "small_one_hot_numpy", "Temperature", "fit_temperature", "temperature_numpy"]

@@ -12,6 +12,7 @@ import keras
 
 from kerasact import _errors
 from kerasact.diagnose.linting import warn
+from kerasact.layers import Temperature
 from kerasact.model import blocks, optimizers
 from kerasact.model import layers as preprocessing
 from kerasact.model.factored_adam import FactoredAdam, layer_factors
@@ -150,6 +151,8 @@ def body_layers(spec: ModelSpec, *, normalize_target: Any = None) -> list[keras.
         ['Dense', 'Dense']
     """
     layers = blocks.hidden_layers(spec) + blocks.output_layers(spec)
+    if spec.temperature_scaling:  # T = 1 until training ends (kerasact.training.calibration)
+        layers.append(Temperature("softmax" if spec.head.activation == "softmax" else "sigmoid", name="temperature"))
     if spec.normalize_target:
         layers.append(preprocessing.target_layer(_data_or_true(normalize_target), spec.output_units, dtype=spec.dtype))
     return layers

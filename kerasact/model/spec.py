@@ -39,6 +39,10 @@ CHOICES: dict[str, tuple[str, ...]] = {
 }
 
 
+# The heads whose outputs are probabilities: what temperature scaling recalibrates.
+TEMPERATURE_HEADS = tuple(name for name, row in heads.HEADS.items() if row.probabilistic)
+
+
 @dataclass(frozen=True)
 class ModelSpec:
     """Everything `build_model` needs, checked once when the spec is made.
@@ -82,6 +86,7 @@ class ModelSpec:
     regularization_schedule: str = "constant"     # dropout and weight decay over training: see CHOICES
     label_smoothing: float = 0.0                  # classes: targets mixed with the uniform distribution
     clip_output: bool = False                     # regression: predictions clipped to the training range
+    temperature_scaling: bool = False             # classes: one temperature fitted on the validation rows
     output_units: int = field(init=False, repr=False, compare=False, default=0)
 
     def __post_init__(self) -> None:
@@ -98,7 +103,7 @@ class ModelSpec:
         _errors.check_number("dropout", self.dropout, minimum=0, maximum=1, open_high=True)
         _errors.check_number("l2", self.l2, minimum=0)
         for flag in ("batch_norm", "logits", "normalize", "normalize_target", "front_scale", "parametric_activation",
-                     "clip_output"):
+                     "clip_output", "temperature_scaling"):
             _errors.check_bool(flag, getattr(self, flag))
         _set(self, "optimizer", optimizers.resolve(self.optimizer))
         _errors.check_number("learning_rate", self.learning_rate, minimum=0, open_low=True, none=True)
@@ -123,6 +128,10 @@ class ModelSpec:
         if self.label_smoothing and not head.probabilistic:
             raise ValueError(f"label_smoothing={self.label_smoothing} applies to class heads; problem={head.name!r} "
                              "predicts values: drop it.")
+        if self.temperature_scaling and (head.name not in TEMPERATURE_HEADS or self.logits):
+            raise ValueError(f"temperature_scaling=True rescales probabilities, heads "
+                             f"{list(TEMPERATURE_HEADS)} without logits=True; problem={head.name!r}, "
+                             f"logits={self.logits}: drop it.")
         if self.clip_output and head.probabilistic:
             raise ValueError(f"clip_output=True applies to regression; problem={head.name!r} outputs probabilities.")
         execution.validate(self)

@@ -119,6 +119,8 @@ FREEZERS: dict[str, Callable[[Any, np.dtype], list[Step]]] = {
                                                        activation=layer.activation),
     "FeatureScale": lambda layer, dtype: _twin(twins.feature_scale_numpy, dtype, layer.scale),
     "ClipRange": lambda layer, dtype: _twin(twins.clip_range_numpy, dtype, layer.low, layer.high),
+    "Temperature": lambda layer, dtype: _twin(twins.temperature_numpy, dtype, layer.temperature,
+                                                       link=layer.link, mix=float(layer.mix.numpy())),
 }
 
 

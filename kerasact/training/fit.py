@@ -25,6 +25,7 @@ from kerasact.model import layers as preprocessing
 from kerasact.runtime import distribute, execution, pipeline
 from kerasact.training import _cluster, _rows, _run
 from kerasact.training._arguments import check_rows, check_train_arguments
+from kerasact.training.calibration import calibrate
 from kerasact.training.evaluation import evaluate
 from kerasact.training.verdict import Verdict, judge
 
@@ -198,6 +199,7 @@ def train(
             raise lost from None
     seconds = time.perf_counter() - started
     history = backup.history if backup else history
+    calibrate(model, _rows.tensors(parts.X_val), parts.y_val, w_val)  # before any score: T from validation rows
     # The head read once by validate is carried; the split rows are already checked.
     scoring = {"batch_size": batch_size, "info": checked.model_head, "codec": checked.codec}
     test, figures, predicted = evaluate(model, parts.X_test, parts.y_test, **scoring)

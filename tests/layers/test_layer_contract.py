@@ -21,6 +21,7 @@ from kerasact.layers import (
     PeriodicEmbedding,
     RobustScale,
     SmallOneHot,
+    Temperature,
     category_encoder,
 )
 from kerasact.layers.parametric_activation import ACTIVATIONS
@@ -47,6 +48,20 @@ def _adapted(layer: RobustScale, rng: np.random.Generator) -> RobustScale:
 def _clip(rng: np.random.Generator) -> ClipRange:
     layer = ClipRange()
     layer.adapt(np.array([[0.0, -1.0], [2.0, np.nan], [1.0, 4.0]]))  # a NaN target is ignored
+    return layer
+
+
+def _probabilities(k: int) -> Callable[[np.random.Generator], np.ndarray]:
+    def rows(rng: np.random.Generator) -> np.ndarray:
+        p = rng.dirichlet(np.ones(max(k, 2)), size=8)
+        return (p[:, 1:] if k == 1 else p).astype("float32")  # one sigmoid unit: P(class 1)
+    return rows
+
+
+def _calibrated(link: str, k: int, rng: np.random.Generator) -> Temperature:
+    layer = Temperature(link)
+    p = _probabilities(k)(rng)
+    layer.fit(p, rng.integers(0, max(k, 2), size=len(p)))  # a temperature and a mix away from the identity
     return layer
 
 
@@ -84,6 +99,8 @@ CASES = [
       for n in (1, 2, 5)],
     Case("clip_range", _clip, lambda rng: 3 * rng.normal(size=(6, 2)).astype("float32"), trainable=False),
     Case("category_embedding", lambda rng: _built(category_encoder(12), (None, 1)), _codes(12)),
+    Case("temperature_softmax", lambda rng: _calibrated("softmax", 4, rng), _probabilities(4), trainable=False),
+    Case("temperature_sigmoid", lambda rng: _calibrated("sigmoid", 1, rng), _probabilities(1), trainable=False),
 ]
 IDS = [case.name for case in CASES]
 
@@ -152,6 +169,7 @@ BAD = [  # (the call, words its message must hold: argument=value, what is valid
     (lambda: SmallOneHot(3)(np.zeros((2, 2), "int32")), ["input_shape=(2, 2)", "(n, 1)", "own encoder"]),
     (lambda: category_encoder(3, embedding_dim=0), ["embedding_dim=0", "int >= 1", "embedding_dim=8"]),
     (lambda: FeatureScale().build((None, None)), ["input_shape=(None, None)", "known last axis", "keras.Input"]),
+    (lambda: Temperature("softmx"), ["link='softmx'", "sigmoid", "Did you mean 'softmax'?"]),
 ]
 
 

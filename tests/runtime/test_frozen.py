@@ -12,6 +12,7 @@ import kerasact
 from kerasact import HEADS, build_model
 from kerasact.activations import CATALOG, DENSE_NAMES, KERAS_DEVIATIONS
 from kerasact.model import layers as preprocessing
+from kerasact.model.spec import TEMPERATURE_HEADS
 from kerasact.runtime import frozen
 
 # numpy and TensorFlow run the same float32 arithmetic through different kernels (summation
@@ -68,10 +69,14 @@ RECIPE = {"parametrization": "ntk", "parametric_activation": True, "front_scale"
 @pytest.mark.parametrize("problem", sorted(HEADS))
 def test_the_realmlp_stack_serves_as_predict(problem):
     shape = {"n_classes": 4} if problem == "multiclass" else {"n_outputs": 3} if problem == "multilabel" else {}
-    model = build_model(problem, 5, hidden=[16, 8], seed=1, **shape, **RECIPE)
+    calibrated = problem in TEMPERATURE_HEADS  # the classes' temperature after the head
+    model = build_model(problem, 5, hidden=[16, 8], seed=1, temperature_scaling=calibrated, **shape, **RECIPE)
     rng = np.random.default_rng(5)
     for weight in model.trainable_weights:  # off their init (ones, zeros), so every twin is really tested
         weight.assign(weight.numpy() + rng.normal(0.0, 0.3, weight.shape).astype("float32"))
+    if calibrated:
+        model.get_layer("temperature").temperature.assign(0.7)
+        model.get_layer("temperature").mix.assign(0.05)
     _assert_serves_as_predict(model)
 
 
