@@ -86,6 +86,7 @@ def build_tabular_model(data: Any, y: Any = None, *, target: str | None = None, 
     with strategy.scope() if strategy is not None else contextlib.nullcontext():
         model = _build(frame, y, schema, spec)
     setattr(model, SCHEMA_ATTRIBUTE, schema)
+    model.kerasact_spec = spec  # what was built, the preset's defaults included (a search records it)
     warn(model)
     return model
 

@@ -28,7 +28,9 @@ from kerasact.training._arguments import check_run_arguments
 from kerasact.training.fit import TrainResult, train
 
 # ModelSpec fields build_tabular_model takes (the table gives the rest); every other keyword goes to train.
-_BUILD = {f.name for f in fields(ModelSpec) if f.init} - {"problem", "input_dim", "n_classes", "n_outputs", "normalize"}
+_FROM_TABLE = {"problem", "input_dim", "n_classes", "n_outputs", "normalize"}
+BUILD_FIELDS = frozenset({f.name for f in fields(ModelSpec) if f.init} - _FROM_TABLE)
+_BUILD = BUILD_FIELDS
 
 
 def train_table(data: Any, target: str, *, problem: str | None = None, categorical: Any = (), numeric: Any = (),

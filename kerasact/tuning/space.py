@@ -196,20 +196,30 @@ DEFAULTS: dict[str, dict[str, Any]] = {
 }
 
 
-def default_space(problem: str) -> Space:
-    """The default space for a problem type (a key of `kerasact.HEADS`).
+# A table model adds the table preset's own fields (RealMLP-HPO's choices, Holzmüller et al. 2024,
+# Table C.2): the number embedding, the weight decay and, for classes, label smoothing.
+TABLE_DIMS: dict[str, Any] = {"numeric_embedding": ["none", "periodic"], "weight_decay": [0.0, 0.02]}
+TABLE_CLASS_DIMS: dict[str, Any] = {"label_smoothing": [0.0, 0.1]}
+
+
+def default_space(problem: str, *, table: bool = False) -> Space:
+    """The default space for a problem type (a key of `kerasact.HEADS`); `table` adds the table
+    model's encoding and regularisation fields.
 
     Example:
         >>> "class_weight" in default_space("binary").dims
         True
+        >>> "numeric_embedding" in default_space("binary", table=True).dims
+        True
     """
-    return Space(DEFAULTS[problem])
+    extra = {**TABLE_DIMS, **(TABLE_CLASS_DIMS if problem in ("binary", "multiclass") else {})} if table else {}
+    return Space({**DEFAULTS[problem], **extra})
 
 
-def as_space(space: Any, problem: str) -> Space:
-    """`space` as a `Space`: None is the problem's default, a dict or a TOML path is read."""
+def as_space(space: Any, problem: str, *, table: bool = False) -> Space:
+    """`space` as a `Space`: None is the problem's default (a table's with `table`), a dict or a TOML path is read."""
     if space is None:
-        return default_space(problem)
+        return default_space(problem, table=table)
     if isinstance(space, Space):
         return space
     if isinstance(space, (str, Path)):

@@ -28,15 +28,16 @@ from kerasact.inputs import validate
 from kerasact.model import ModelSpec, build_from_spec, load_model
 from kerasact.problems import infer_problem
 from kerasact.training import TrainResult, train, train_table
+from kerasact.training.tables import BUILD_FIELDS
 from kerasact.tuning import checks
 from kerasact.tuning.checks import MINIMIZE
 from kerasact.tuning.processes import run_trials
 from kerasact.tuning.space import as_space
 from kerasact.tuning.trials import DIED, Job, pruner
 
-# The spec fields a table model takes from `train_table` (the rest come from the table's schema).
-TABLE_OPTIONS = ("hidden", "activation", "dropout", "l2", "batch_norm", "optimizer", "learning_rate", "loss",
-                 "normalize_target", "dtype")
+# The spec fields a table model takes from `train_table` (the rest come from the table's schema): a
+# table trial's spec is the one built, the preset's defaults included, so retraining passes them all.
+TABLE_OPTIONS = tuple(sorted(BUILD_FIELDS))
 
 
 @dataclass
@@ -165,7 +166,7 @@ def _job(X: Any, y: Any, target: str | None, **kw: Any) -> Job:
         counts = {"n_classes": found.n_classes, "n_outputs": found.n_outputs}
     objective = kw["objective"]
     checks.check_objective(objective, problem)
-    space = as_space(space_arg, problem)
+    space = as_space(space_arg, problem, table=target is not None)
     if space_arg is None:  # the default space leaves to the user what the user already chose
         space.dims = {k: v for k, v in space.dims.items() if k not in kw["train_options"]}
     clash = sorted(set(space.dims) & set(kw["train_options"]))

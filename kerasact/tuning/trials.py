@@ -144,6 +144,8 @@ def run(trial: optuna.Trial, job: Job) -> tuple[optuna.trial.TrialState, float |
                       recipe=job.study_dir.name, callbacks=[pruning], verbose=0, backup=False)
         if job.target is not None:  # a table: its preprocessing is adapted on the training rows
             result = train_table(job.X, job.target, problem=job.problem, **build, **common, **run_options)
+            # The spec as built (the preset's defaults under the sampled fields), not the bare ModelSpec's.
+            trial.set_user_attr("spec", result.model.kerasact_spec.to_dict())
         else:
             result = train(build_from_spec(spec), job.X, job.y, **common, **run_options)
     except (FloatingPointError, ValueError, TypeError) as err:  # a NaN loss, a bad combination
