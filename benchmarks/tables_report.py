@@ -247,7 +247,8 @@ def report(stored: dict, tables: list, seeds: tuple[int, ...], shapes: dict, mis
 
 
 def paste_readme(readme: Path, text: str) -> None:
-    """Put `text` between the markers under `README_HEADING`, adding the section at the end if missing."""
+    """Put `text` between the markers (the project README keeps them in its own section), adding
+    a `README_HEADING` section at the end if they are missing."""
     body = readme.read_text()
     if START not in body:
         body = body.rstrip("\n") + "\n\n" + "\n".join([

@@ -247,7 +247,8 @@ def main() -> None:
                         help=f"threads per contender (default {THREADS}; 0: each library's own default)")
     parser.add_argument("--redo", action="store_true", help="run the chosen cells again even when saved")
     parser.add_argument("--report-only", action="store_true", help="run nothing: the report of the saved cells")
-    parser.add_argument("--readme", action="store_true", help="paste the report into benchmarks/README.md")
+    parser.add_argument("--readme", action="store_true",
+                        help="paste the report into benchmarks/README.md and the project README")
     args = parser.parse_args()
     keys = _pick(args.tables or (",".join(QUICK["tables"]) if args.quick else None), [t.key for t in TABLES],
                  "tables")
@@ -270,7 +271,8 @@ def main() -> None:
     if len(tables) == len(TABLES) and seeds == SEEDS:  # a part of the suite leaves the saved report alone
         tables_store.RESULTS.with_suffix(".md").write_text(text + "\n")
     if args.readme:
-        tables_report.paste_readme(HERE / "README.md", text)
+        for readme in (HERE / "README.md", HERE.parent / "README.md"):
+            tables_report.paste_readme(readme, text)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import kerasact
-from kerasact._presets import DEFAULT_PRESET, PRESETS
+from kerasact._presets import DEFAULT_PRESET, PRESETS, STREAM_PRESET
 from kerasact.cli import recipe
 
 _VERBOSE = "show TensorFlow's own log lines (C++ start-up, retracing), hidden by default"
@@ -35,11 +35,13 @@ def train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--problem", metavar="NAME",
                    help="the problem type, a row of `kerasact heads` (default: read off the target column)")
     p.add_argument("--log-dir", default="runs", metavar="DIR", help="parent folder of run directories (default runs)")
-    p.add_argument("--preset", choices=sorted(PRESETS), default=DEFAULT_PRESET,
-                   help=f"the model and training recipe (default {DEFAULT_PRESET}): "
+    p.add_argument("--preset", choices=sorted(PRESETS),
+                   help=f"the model and training recipe (default {DEFAULT_PRESET}; {STREAM_PRESET} for a streamed "
+                        "CSV): "
                         + "; ".join(f"{name}: {row.description}" for name, row in PRESETS.items()))
     p.add_argument("--epochs", type=int, metavar="N",
-                   help="maximum epochs; early stopping may end sooner (default: the preset's, 100 for plain)")
+                   help="maximum epochs; early stopping may end sooner (default: the preset's, 256 for realmlp, "
+                        "100 for plain)")
     p.add_argument("--hidden", type=recipe.parse_hidden, metavar="WIDTHS",
                    help="hidden widths, optionally width:activation, e.g. 64,32 or 25:linear,15:relu")
     p.add_argument("--seed", type=int, default=0, metavar="S",
@@ -49,7 +51,7 @@ def train_arguments(p: argparse.ArgumentParser) -> None:
                        help=f"columns to {what}, overriding the schema rules")
     p.add_argument("--batch-size", type=int, metavar="N",
                    help="rows per step; with several workers, over all of them together (default: the preset's, "
-                        "32 for plain)")
+                        "256 for realmlp, 32 for plain)")
     p.add_argument("--run-dir", metavar="DIR",
                    help="this run directory instead of a fresh one under --log-dir; a run stopped before it "
                         "finished resumes from its last completed epoch")

@@ -16,9 +16,10 @@ import numpy as np
 from kerasact import activations as catalog
 from kerasact.layers._checks import last_axis, option
 
-# The activations pytabkit's ActivationFactory offers that RealMLP uses; the numpy twins are the
-# rows of kerasact's activation catalog, the Keras side is keras.activations under the same name.
-ACTIVATIONS = ("mish", "relu", "selu", "silu")
+# The activations pytabkit's ActivationFactory offers that RealMLP uses, and the smooth ones a search
+# samples (elu, gelu, tanh); the numpy twins are the rows of kerasact's activation catalog, the Keras
+# side is keras.activations under the same name.
+ACTIVATIONS = ("elu", "gelu", "mish", "relu", "selu", "silu", "tanh")
 
 
 def parametric_activation_numpy(x: np.ndarray, alpha: np.ndarray, activation: str) -> np.ndarray:
@@ -42,8 +43,7 @@ class ParametricActivation(keras.layers.Layer):
     Input shape: (n, units) float. Output shape: (n, units).
 
     Args:
-        activation: f, one of 'mish', 'relu', 'selu', 'silu' (RealMLP-TD: 'selu' for classes,
-            'mish' for regression).
+        activation: f, one of `ACTIVATIONS` (RealMLP-TD: 'selu' for classes, 'mish' for regression).
         **kwargs: `keras.layers.Layer` arguments (`name`, `dtype`).
 
     Example:
@@ -52,7 +52,8 @@ class ParametricActivation(keras.layers.Layer):
         [[0.0, 2.0]]
     """
 
-    def __init__(self, activation: Literal["mish", "relu", "selu", "silu"] = "selu", **kwargs: Any) -> None:
+    def __init__(self, activation: Literal["elu", "gelu", "mish", "relu", "selu", "silu", "tanh"] = "selu",
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.activation = option("activation", activation, ACTIVATIONS,
                                  "RealMLP-TD uses 'selu' for classification and 'mish' for regression")

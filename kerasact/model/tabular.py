@@ -58,7 +58,8 @@ def build_tabular_model(data: Any, y: Any = None, *, target: str | None = None, 
         drop: columns to leave out.
         strategy: a `tf.distribute.Strategy`; the model is built and compiled in its scope.
         preset: a `kerasact.model.presets.PRESETS` row whose `ModelSpec` defaults apply under
-            `options` (`"plain"`, `"realmlp"`); both learn a regression target standardised.
+            `options` (`"realmlp"`, the default, or `"plain"`); both learn a regression target
+            standardised.
         **options: any `ModelSpec` field (`hidden`, `activation`, `dropout`, `optimizer`, ...).
 
     Returns:

@@ -63,9 +63,10 @@ def _report_unseen(model: keras.Model, inputs: Mapping[str, Any]) -> None:
         lookup = model.get_layer(tabular.lookup_layer(names[column.name]))
         known = set(lookup.get_vocabulary()[1:])  # [0] is the out-of-vocabulary token
         values = [v.decode() for v in np.asarray(inputs[names[column.name]]).reshape(-1)]
-        unseen = sorted({v for v in values if v not in known})
+        # A missing value is handled, not unknown (the compact encoding maps it to zeros, as an unseen one).
+        unseen = sorted({v for v in values if v not in known and v != tabular.MISSING})
         if unseen:
-            count = sum(v not in known for v in values)
+            count = sum(v in unseen for v in values)
             warnings.warn(f"column {column.name!r}: {count} value(s) never seen in training, e.g. {unseen[:3]}; "
                           "the model treats them as unknown.", UserWarning, stacklevel=3)
 

@@ -17,6 +17,7 @@ import tensorflow as tf
 from kerasact import _errors, data, tabular
 from kerasact.inputs import validate
 from kerasact.model import build_tabular_model
+from kerasact.model.presets import STREAM_PRESET
 from kerasact.runtime import execution
 from kerasact.tabular import stream as csv
 from kerasact.training import _rows, _stream_batches
@@ -93,7 +94,7 @@ def plan(files: list[Path], target: str, split: Callable, *, problem: str | None
     X, y = tabular.split_target(scan.sample, target)
     parts = split(scan.sample.index.to_numpy())
     problem_name, counts, _ = tabular.target_plan(y, problem)
-    model = build_tabular_model(X[parts == 0], y[parts == 0], problem=problem_name,
+    model = build_tabular_model(X[parts == 0], y[parts == 0], problem=problem_name, preset=STREAM_PRESET,
                                 categorical=categorical, numeric=numeric, drop=drop, **counts, **options)
     checked = validate(tabular.to_inputs(X, tabular.schema_of(model)), y, model=model, encode=True)
     rows = [_stream_batches.Rows(files, i, target, model, checked.codec, split, chunk_rows) for i in range(len(PARTS))]

@@ -18,7 +18,7 @@ import numpy as np
 from kerasact import _errors, tabular
 from kerasact.inputs import validate
 from kerasact.model import ModelSpec, build_tabular_model, presets
-from kerasact.model.presets import DEFAULT_PRESET
+from kerasact.model.presets import DEFAULT_PRESET, STREAM_PRESET
 from kerasact.problems import get_head
 from kerasact.runtime import distribute
 from kerasact.tabular import stream as csv
@@ -34,7 +34,7 @@ _BUILD = BUILD_FIELDS
 
 
 def train_table(data: Any, target: str, *, problem: str | None = None, categorical: Any = (), numeric: Any = (),
-                drop: Any = (), stream: bool | None = None, verbose: int | str = "auto", preset: str = DEFAULT_PRESET,
+                drop: Any = (), stream: bool | None = None, verbose: int | str = "auto", preset: str | None = None,
                 **options: Any) -> TrainResult:
     """Train a model on a table: schema, in-model preprocessing, split, fit, evaluate, run directory.
 
@@ -51,9 +51,9 @@ def train_table(data: Any, target: str, *, problem: str | None = None, categoric
             larger than `streaming.STREAM_BYTES` (20 MB) in all; False reads them whole.
         verbose: as in `train`; above 0 the schema is printed before training.
         preset: the recipe (`kerasact.model.presets.PRESETS`): its `ModelSpec` and `train` defaults
-            apply under `options`. `"realmlp"` is RealMLP-TD: 256 epochs of batch 256 on the coslog₄
-            learning rate and flat-then-cosine dropout and weight decay, the best validation epoch
-            restored. A streamed run takes the plain preset.
+            apply under `options`. None is `DEFAULT_PRESET`, `"realmlp"` (RealMLP-TD: 256 epochs of
+            batch 256 on the coslog₄ learning rate and flat-then-cosine dropout and weight decay, the
+            best validation epoch restored), or `"plain"` for a streamed run, the one it takes.
         **options: `ModelSpec` fields (`hidden`, `dropout`, `learning_rate`, `seed`, ...) for the
             model, and `train` arguments (`epochs`, `log_dir`, `val_size`, ...) for the run;
             streamed runs also take `sample_rows`, `chunk_rows` and `shuffle_rows`.
@@ -66,11 +66,11 @@ def train_table(data: Any, target: str, *, problem: str | None = None, categoric
         >>> result = train_table("penguins.csv", "species", epochs=100, log_dir="runs")  # doctest: +SKIP
         >>> result = train_table("logs/day-*.csv", "clicked", stream=True, epochs=3)  # doctest: +SKIP
     """
-    row = presets.get(preset)
+    row = presets.get(preset if preset is not None else DEFAULT_PRESET)
     if streaming.wants_stream(data, stream):
-        if row.name != "plain":
-            raise ValueError(f"preset={row.name!r} trains a table read whole; a streamed run takes preset='plain' "
-                             "(pass stream=False to read it whole).")
+        if preset is not None and row.name != STREAM_PRESET:
+            raise ValueError(f"preset={row.name!r} trains a table read whole; a streamed run takes "
+                             f"preset={STREAM_PRESET!r} (pass stream=False to read it whole).")
         return streaming.train_stream(data, target, problem=problem, categorical=categorical, numeric=numeric,
                                       drop=drop, verbose=verbose, **options)
     extra = [name for name in streaming.STREAM_OPTIONS if name in options]

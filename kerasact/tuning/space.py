@@ -198,7 +198,9 @@ DEFAULTS: dict[str, dict[str, Any]] = {
 
 # A table model adds the table preset's own fields (RealMLP-HPO's choices, Holzmüller et al. 2024,
 # Table C.2): the number embedding, the weight decay and, for classes, label smoothing.
-TABLE_DIMS: dict[str, Any] = {"numeric_embedding": ["none", "periodic"], "weight_decay": [0.0, 0.02]}
+# Its activations add RealMLP-TD's own (SELU for classes, Mish for regression) to the common ones.
+TABLE_DIMS: dict[str, Any] = {"activation": ["relu", "gelu", "tanh", "selu", "mish"],
+                              "numeric_embedding": ["none", "periodic"], "weight_decay": [0.0, 0.02]}
 TABLE_CLASS_DIMS: dict[str, Any] = {"label_smoothing": [0.0, 0.1]}
 
 

@@ -77,7 +77,7 @@ class SearchResult:
         options = {**self.best_train_options, **train_options, "seed": self.best_spec.seed}
         if target is not None:
             spec = self.best_spec.to_dict()
-            build = {k: v for k, v in spec.items() if k in TABLE_OPTIONS}
+            build = {k: v for k, v in spec.items() if k in TABLE_OPTIONS and k != "seed"}  # seed: in options
             return train_table(X, target, problem=self.best_spec.problem, **build, **options)
         return train(build_from_spec(self.best_spec), X, y, **options)
 

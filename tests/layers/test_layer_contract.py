@@ -163,7 +163,7 @@ BAD = [  # (the call, words its message must hold: argument=value, what is valid
     (lambda: NTKDense(2).initialize_from(np.array([[np.nan]])), ["x=", "finite training rows", "RobustScale"]),
     (lambda: _built(NTKDense(2), (None, 3)).initialize_from(np.ones((4, 5))), ["x='5 columns'", "3 columns",
                                                                                "rows this layer takes"]),
-    (lambda: ParametricActivation("gelu"), ["activation='gelu'", "['mish', 'relu', 'selu', 'silu']", "'selu'"]),
+    (lambda: ParametricActivation("exponential"), ["activation='exponential'", "'mish', 'relu', 'selu'", "'selu'"]),
     (lambda: ParametricActivation("Selu"), ["activation='Selu'", "Did you mean 'selu'?"]),
     (lambda: SmallOneHot(0), ["n_levels=0", "int >= 1", "drop a column"]),
     (lambda: SmallOneHot(3)(np.zeros((2, 2), "int32")), ["input_shape=(2, 2)", "(n, 1)", "own encoder"]),

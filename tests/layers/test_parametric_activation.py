@@ -14,7 +14,8 @@ X = np.array([[-3.0, -0.5, 0.0, 0.7, 4.0]], "float32")
 def test_alpha_one_is_the_activation_zero_the_identity_and_half_the_midpoint(name):
     layer = ParametricActivation(name)
     f = keras.ops.convert_to_numpy(keras.activations.get(name)(X))
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(layer(X)), f, rtol=1e-6)
+    # x + (f(x) - x) cancels in float32 where f(x) is near 0 (gelu(-4) = -0.004): an error up to eps·|x|.
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(layer(X)), f, rtol=1e-6, atol=4 * np.finfo("float32").eps)
     layer.set_weights([np.array([0.0, 0.0, 0.5, 0.5, 0.5])])
     expected = np.concatenate([X[:, :2], (X[:, 2:] + f[:, 2:]) / 2], axis=1)
     np.testing.assert_allclose(keras.ops.convert_to_numpy(layer(X)), expected, rtol=1e-6, atol=1e-7)
