@@ -63,7 +63,8 @@ def main(epochs: int = EPOCHS, batch_size: int = BATCH_SIZE, hidden=tuple(recipe
     (without `preset`, `train_table` takes RealMLP-TD's recipe).
     """
     result = kerasact.train_table(table, "species", preset="plain", hidden=hidden, activation=activation,
-                                  learning_rate=lr, l2=L2, seed=seed, epochs=2 if quick else epochs, batch_size=batch_size, log_dir=logdir,
+                                  learning_rate=lr, l2=L2, seed=seed, epochs=2 if quick else epochs,
+                                  batch_size=batch_size, log_dir=logdir,
                                   recipe="penguins", val_size=VAL_SIZE, test_size=TEST_SIZE, patience=PATIENCE,
                                   verbose=verbose,
                                   hparams={"hidden": str(list(hidden)), "activation": activation, "l2": L2})
