@@ -167,7 +167,7 @@ SPEC_FIELDS: dict[str, str] = {
     "mixed_precision": "automatic: kerasact's measured execution rules",
     **dict.fromkeys(("numeric_encoding", "numeric_embedding", "categorical_encoding", "front_scale",
                      "parametrization", "parametric_activation", "weight_decay", "beta_2", "lr_schedule",
-                     "regularization_schedule", "label_smoothing", "clip_output"),
+                     "regularization_schedule", "label_smoothing", "clip_output", "temperature_scaling"),
                     "not needed: the table recipe's options; the drop-ins are scikit-learn's MLP"),
 }
 
