@@ -196,12 +196,7 @@ class BaseMLP(BaseEstimator):
         return tuple(train_test_split(rows, test_size=p["validation_fraction"], random_state=seed, stratify=stratify))
 
     def _sample_weights(self, sample_weight: Any, n: int, y: np.ndarray) -> np.ndarray | None:
-        if sample_weight is None:
-            return None
-        weights = _check_sample_weight(sample_weight, np.empty((n, 0)), ensure_non_negative=True)
-        if not weights.sum() > 0:
-            raise ValueError("sample_weight sums to 0: give at least one row a positive weight.")
-        return weights
+        return checked_sample_weight(sample_weight, n)
 
     # -- predicting ------------------------------------------------------------------
     def _checked(self, X: Any) -> Any:
@@ -251,6 +246,16 @@ class BaseMLP(BaseEstimator):
         tags.non_deterministic = False  # a fixed random_state gives the same network every fit
         tags.input_tags.sparse = True   # as scikit-learn's MLPs (densified: see _dense)
         return tags
+
+
+def checked_sample_weight(sample_weight: Any, n: int) -> np.ndarray | None:
+    """scikit-learn's check of per-row weights for `n` rows (>= 0), refusing weights that sum to 0."""
+    if sample_weight is None:
+        return None
+    weights = _check_sample_weight(sample_weight, np.empty((n, 0)), ensure_non_negative=True)
+    if not weights.sum() > 0:
+        raise ValueError("sample_weight sums to 0: give at least one row a positive weight.")
+    return weights
 
 
 class _KerasBytes:

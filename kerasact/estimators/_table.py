@@ -20,10 +20,11 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import _check_sample_weight, check_array, check_is_fitted
+from sklearn.utils.validation import check_array, check_is_fitted
 
 from kerasact import _errors, tabular
 from kerasact.estimators import _model
+from kerasact.estimators._base import checked_sample_weight
 from kerasact.model import ModelSpec, build_tabular_model, presets
 from kerasact.model.spec import MAX_SEED
 from kerasact.runtime import execution, pipeline, prediction
@@ -97,12 +98,7 @@ class TableEstimator(BaseEstimator):
         return self
 
     def _weights(self, sample_weight: Any, y: Any, frame: pd.DataFrame) -> np.ndarray | None:
-        if sample_weight is None:
-            return None
-        weights = _check_sample_weight(sample_weight, frame, ensure_non_negative=True)
-        if not weights.sum() > 0:
-            raise ValueError("sample_weight sums to 0: give at least one row a positive weight.")
-        return weights
+        return checked_sample_weight(sample_weight, len(frame))
 
     def _settings(self, row: presets.Preset) -> tuple[dict[str, Any], dict[str, Any]]:
         """The `ModelSpec` options and the run (`epochs`, `batch_size`, `patience`) this fit uses."""
