@@ -27,6 +27,7 @@ import tensorflow as tf
 from tensorflow.python.eager import context as _eager
 
 from kerasact._histogram import histogram
+from kerasact.training.callbacks import snapshot_every
 
 
 def scalar_tag(problem: str, metric: str) -> str:
@@ -81,6 +82,15 @@ class RunBoard(keras.callbacks.TensorBoard):
                 with self._train_writer.as_default():
                     tf.summary.graph(max(graphs, key=lambda g: len(g.node)))  # the train step, not a helper
             self._tracing_graph = self._graph_pending = False
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        self.histogram_freq = snapshot_every(self.params.get("epochs"))  # as often as the backup commits
+        super().on_train_begin(logs)
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        super().on_epoch_end(epoch, logs)
+        if epoch % self.histogram_freq and epoch + 1 == self.params.get("epochs"):
+            self._log_weights(epoch)  # the last epoch's weights are always shown
 
     def on_train_end(self, logs: dict | None = None) -> None:
         if self._tracing_graph:  # a run stopped inside its first call: leave no trace running

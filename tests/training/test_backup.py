@@ -197,3 +197,30 @@ def test_backup_records_the_shapes_it_holds(crashed):
     model = _model()
     assert state["model"]["weights"] == [list(w.shape) for w in model.weights]
     assert len(state["model"]["optimizer"]) == 2 + 2 * len(model.trainable_variables)  # Adam: moments, velocities
+
+
+class CrashInEpoch71(keras.callbacks.Callback):
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == 70:
+            raise Crash
+
+
+def test_a_long_run_snapshots_every_few_epochs_and_resumes_from_the_last(tmp_path):
+    """131 epochs: backup commits and weight histograms every 3rd epoch (about 64 per run), the last epoch's too."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    from kerasact.training.callbacks import snapshot_every
+
+    assert snapshot_every(131) == 3 and snapshot_every(64) == 1
+    run_dir, options = tmp_path / "run", {**KWARGS, "epochs": 131, "batch_size": 120}
+    with pytest.raises(Crash):
+        train(_model(), *_data(), run_dir=run_dir, callbacks=[CrashInEpoch71()], **options)
+    state = json.loads((run_dir / "backup" / "state.json").read_text())
+    assert state["epoch"] == 69 and len(state["history"]["loss"]) == 69  # 71 done, the last commit at 69
+    counter = Count()
+    result = train(_model(), *_data(), run_dir=run_dir, callbacks=[counter], **options)
+    assert counter.epochs == 131 - 69 and len(result.history["loss"]) == 131
+    events = EventAccumulator(str(run_dir / "train"), size_guidance={"tensors": 0}).Reload()
+    # (the resumed process names its layers anew, dense_1...: one set of steps over every weight tag)
+    steps = sorted({e.step for t in events.Tags()["tensors"] if t.startswith("weights/") for e in events.Tensors(t)})
+    assert steps == [*range(0, 131, 3), 130]  # 0, 3, ..., 129, then the last epoch
