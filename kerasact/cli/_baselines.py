@@ -81,6 +81,7 @@ SCORERS: dict[str, Callable[[np.ndarray, np.ndarray], float]] = {
     "mae": lambda y, s: float(mean_absolute_error(y, s[:, 0])),
     "rmse": lambda y, s: float(np.sqrt(mean_squared_error(y, s[:, 0]))),
     "r2": lambda y, s: float(r2_score(y, s[:, 0])),
+    "log_loss": lambda y, s: _log_loss(y, s),
 }
 # compiled loss (head-table name) -> its scikit-learn counterpart, for the `loss` row
 LOSSES: dict[str, Callable[[np.ndarray, np.ndarray], float]] = {
@@ -110,7 +111,9 @@ def compare(result: TrainResult, seed: int = 0) -> tuple[list[str], list[tuple[s
     """
     info, split = head_of(result.model), result.split
     schema, baselines = tabular.schema_of(result.model), BASELINES.get(info.head.name, ())
-    rows = [(name, [value]) for name, value in result.metrics.items()]
+    # With a held-out log-loss, the compiled loss (label-smoothed, weighted) is no yardstick: left out.
+    rows = [(name, [value]) for name, value in result.metrics.items()
+            if not (name == "loss" and "log_loss" in result.metrics)]
     if not baselines or split is None:
         return [], rows
     problem = info.head.name

@@ -67,7 +67,15 @@ def test_scores_match_scikit_learn_on_a_known_case():
     y = np.array([[0.0], [1.0], [1.0], [0.0]], np.float32)
     p = np.array([[0.1], [0.8], [0.2], [0.3]], np.float32)
     metrics, figures = LABEL_FORMATS["binary"].score(y, p, LabelCodec(["no", "yes"]))
-    assert metrics == {"roc_auc": 0.75} and set(figures) == {"confusion_matrix", "roc_curve"}
+    log_loss = -np.mean(np.log([0.9, 0.8, 0.2, 0.7]))  # the held-out cross-entropy, by hand
+    assert metrics == {"roc_auc": 0.75, "log_loss": pytest.approx(log_loss, rel=1e-6)}
+    assert set(figures) == {"confusion_matrix", "roc_curve"}
+
+
+def test_a_class_format_scores_the_held_out_log_loss_of_its_probabilities():
+    y, p = np.array([0, 2, 1]), np.array([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8], [0.5, 0.25, 0.25]], np.float32)
+    metrics, _ = LABEL_FORMATS["sparse"].score(y, p, LabelCodec(["a", "b", "c"]))
+    assert metrics["log_loss"] == pytest.approx(-np.mean(np.log([0.7, 0.8, 0.25])), rel=1e-6)
 
 
 def test_an_unknown_format_is_refused_with_the_valid_options():
