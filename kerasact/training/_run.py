@@ -86,6 +86,12 @@ def describe(model: Any) -> str:
     return "-".join(filter(None, (found["activation"] if widths else "", widths))) or "linear"
 
 
+def _activation_name(layer: keras.layers.Layer) -> str | None:
+    """A Dense layer's catalog activation, or the function a layer names as text (`ParametricActivation`)."""
+    row, named = activation_of(layer), getattr(layer, "activation", None)
+    return row.name if row is not None else named if isinstance(named, str) else None
+
+
 def model_hparams(model: keras.Model) -> dict[str, Any]:
     """What the model itself says for the HParams table: widths, activations, dropout, L2, batch norm.
 
@@ -96,7 +102,7 @@ def model_hparams(model: keras.Model) -> dict[str, Any]:
     """
     body = health.hidden_layers(model)  # before the head (a regression head may end in a rescaling layer)
     widths = [layer.units for layer in body if isinstance(layer, DENSE_TYPES)]
-    acts = [row.name for layer in body if (row := activation_of(layer)) is not None and row.name != "linear"]
+    acts = [name for layer in body if (name := _activation_name(layer)) not in (None, "linear")]
     l2 = [float(getattr(getattr(layer, "kernel_regularizer", None), "l2", 0.0)) for layer in model.layers]
     return {"hidden": str(widths), "widths": widths, "activation": "+".join(dict.fromkeys(acts)) or "linear",
             "dropout": max((float(layer.rate) for layer in model.layers if isinstance(layer, keras.layers.Dropout)),

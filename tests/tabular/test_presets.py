@@ -83,3 +83,13 @@ def test_the_preset_is_checked_before_any_work():
         kerasact.train_table(_table().assign(kind=1.0), "kind", preset="realmpl")
     schema = tabular.infer_schema(_table())
     assert [c.name for c in schema.features][:2] == ["size", "colour"]
+
+
+@pytest.mark.parametrize(("problem", "name"), [("binary", "selu-16x16"), ("regression", "mish-16x16")])
+def test_a_realmlp_run_is_named_by_its_parametric_activation_and_widths(problem, name):
+    from kerasact.training._run import describe, model_hparams
+
+    frame = _table()
+    model = kerasact.build_tabular_model(frame, _targets(problem, frame), problem=problem, preset="realmlp",
+                                         hidden=[16, 16], seed=0)
+    assert describe(model) == name and model_hparams(model)["activation"] == name.split("-")[0]
