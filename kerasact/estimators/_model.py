@@ -35,13 +35,17 @@ def floatx(dtype: str) -> Iterator[None]:
     `compile` makes its loss wrapper (and the metrics) in `keras.config.floatx()`; in a float64
     model the L2 penalty is float64, and `Trainer.compute_loss` (Keras 3.15) sums the two
     without a cast, which fails. Building in a float64 default keeps every part float64.
+    The global dtype policy is set and put back too: Keras caches it from floatx on first use, so
+    restoring floatx alone left every later model of the process float64.
     """
-    before = keras.config.floatx()
+    before, policy = keras.config.floatx(), keras.config.dtype_policy()
     keras.config.set_floatx(dtype)
+    keras.config.set_dtype_policy(dtype)
     try:
         yield
     finally:
         keras.config.set_floatx(before)
+        keras.config.set_dtype_policy(policy)
 
 
 def needs_schema(X: Any) -> bool:

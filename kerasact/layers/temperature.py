@@ -19,6 +19,7 @@ from typing import Any
 
 import keras
 import numpy as np
+from scipy import special
 from scipy.optimize import minimize_scalar
 
 from kerasact._errors import check_choice
@@ -39,7 +40,7 @@ def temperature_numpy(p: np.ndarray, temperature: float, link: str, mix: float =
     t = float(np.asarray(temperature).reshape(-1)[0])
     m = float(np.asarray(mix).reshape(-1)[0])
     if link == "sigmoid":
-        return (1.0 - m) / (1.0 + np.exp(-(np.log(p) - np.log1p(-p)) / t)) + m / 2.0
+        return (1.0 - m) * special.expit((np.log(p) - np.log1p(-p)) / t) + m / 2.0  # no overflow at small T
     z = np.log(p) / t
     z = np.exp(z - z.max(axis=-1, keepdims=True))
     return (1.0 - m) * z / z.sum(axis=-1, keepdims=True) + m / p.shape[-1]

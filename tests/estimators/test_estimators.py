@@ -234,6 +234,17 @@ def test_precision_follows_the_input_as_in_scikit_learn(binary):
 
 
 @quiet
+def test_a_float64_fit_leaves_keras_defaults_as_they_were(binary):
+    import keras
+
+    X, y = binary
+    before = keras.config.floatx(), keras.config.dtype_policy().name
+    MLPClassifier((4,), max_iter=1).fit(X, y)  # builds in float64
+    assert (keras.config.floatx(), keras.config.dtype_policy().name) == before
+    assert keras.layers.Dense(2).dtype_policy.name == before[1]  # a later model is not float64
+
+
+@quiet
 def test_data_frames_give_feature_names(binary):
     X, y = binary
     frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
