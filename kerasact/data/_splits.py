@@ -32,8 +32,12 @@ def _strata(y: np.ndarray) -> np.ndarray | None:
 
 
 def split(X: Any, y: Any, *, test_size: float = 0.2, val_size: float = 0.2, stratify: bool,
-          seed: int = 0) -> Split:
+          seed: int = 0, class_names: Any = None,
+          fix: str = "Merge rare classes, add data, or pass stratify=False.") -> Split:
     """Shuffle into train/validation/test; both sizes are fractions of the whole data.
+
+    `class_names` (the labels of class indices 0..k-1) and `fix` word the error a too-rare class
+    gets, for a caller whose users know the labels and cannot pass `stratify`.
 
     Example:
         >>> parts = split(np.zeros((100, 3)), np.repeat([0, 1], 50), stratify=True)
@@ -56,10 +60,11 @@ def split(X: Any, y: Any, *, test_size: float = 0.2, val_size: float = 0.2, stra
         classes, counts = np.unique(strata, return_counts=True)
         if counts.min() < needed:
             rare = classes.tolist()[counts.argmin()]  # plain value: reads 1, not np.int64(1)
+            if class_names is not None:
+                rare = np.asarray(class_names)[int(rare)].item()
             raise ValueError(
                 f"stratify=True needs at least {needed} samples of every class for test_size="
-                f"{test_size}, val_size={val_size}; class {rare!r} has only {counts.min()}. "
-                "Merge rare classes, add data, or pass stratify=False.")
+                f"{test_size}, val_size={val_size}; class {rare!r} has only {counts.min()}. {fix}")
     X_rest, X_test, y_rest, y_test = train_test_split(
         X, y, test_size=test_size, random_state=seed, shuffle=True, stratify=strata)
     X_train, X_val, y_train, y_val = train_test_split(

@@ -57,8 +57,11 @@ def split(checked: Validated, *, test_size: float, val_size: float,
         ...                               val_size=0.15, seed=0)  # doctest: +SKIP
     """
     n = len(checked.y)
-    rows = data.split(np.arange(n), checked.y, test_size=test_size, val_size=val_size,
-                      stratify=checked.codec is not None, seed=seed)
+    codec = checked.codec
+    rows = data.split(np.arange(n), checked.y, test_size=test_size, val_size=val_size, stratify=codec is not None,
+                      seed=seed, class_names=None if codec is None else codec.classes_,
+                      fix="Add rows of that class or merge it into another: a run keeps every class in its "
+                          "training, validation and test rows.")
     order = (rows.X_train, rows.X_val, rows.X_test)
     parts = data.Split(*(take(checked.X, i) for i in order), *(checked.y[i] for i in order))
     w = checked.sample_weight

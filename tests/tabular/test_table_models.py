@@ -176,3 +176,23 @@ def test_normalize_target_false_is_kept_and_classes_are_never_scaled():
     plain = kerasact.build_tabular_model(_log_price_table(), target="price", hidden=[4], normalize_target=False)
     classes = kerasact.build_tabular_model(table(), target="kind", hidden=[4])
     assert not any(layer.name == "normalize_targets" for model in (plain, classes) for layer in model.layers)
+
+
+def test_a_class_too_rare_to_split_is_named_by_its_label():
+    frame = table().assign(kind="big")
+    frame.loc[:1, "kind"] = "small"  # 2 rows: too few to put one in each of training, validation and test
+    with pytest.raises(ValueError, match=r"class 'small' has only 2\. Add rows of that class or merge it"):
+        kerasact.train_table(frame, "kind", epochs=1, verbose=0)
+
+
+def test_a_100k_row_table_trains_the_default_recipe_and_predicts_every_row():
+    """Statistics over 70,000 training rows, the NTK init on a sample of them, one epoch; every row predicted."""
+    rng, n = np.random.default_rng(1), 100_000
+    frame = pd.DataFrame({"a": rng.normal(size=n), "b": rng.exponential(size=n),
+                          "c": rng.choice([f"k{i}" for i in range(40)], n), "d": rng.choice(["x", "y"], n)})
+    frame.loc[::7, "a"] = np.nan
+    frame["y"] = np.where(np.nan_to_num(frame["a"]) + (frame["c"] == "k3") + rng.normal(size=n) * 0.3 > 0, "p", "q")
+    result = kerasact.train_table(frame, "y", epochs=1, seed=0, verbose=0)
+    assert len(result.split.X_test["a"]) == 15_000 and result.metrics["accuracy"] > 0.75
+    out = kerasact.predict(result.model, frame.drop(columns="y"))
+    assert out.shape == (n, 1) and np.isfinite(out).all()
