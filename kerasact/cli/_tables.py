@@ -57,6 +57,7 @@ def train(args: argparse.Namespace) -> int:
     result = kerasact.train_table(
         args.data, args.target, problem=args.problem, categorical=args.categorical,
         numeric=args.numeric, drop=args.drop, seed=args.seed, log_dir=args.log_dir, preset=args.preset,
+        refit=getattr(args, "refit", None),
         recipe=_run_name(args.data), callbacks=[_ShowHead()], run_dir=args.run_dir,
         strategy=strategy, diagnostics=True if args.diagnostics is None else args.diagnostics or False,
         **{k: v for k, v in given.items() if v is not None})
@@ -64,6 +65,9 @@ def train(args: argparse.Namespace) -> int:
         print(f"kerasact: {cluster.name} finished; the chief wrote the run directory.", flush=True)
         return 0
     print(_baselines.table(result, args.seed))
+    if result.refit:
+        print(f"refit: model.keras then learned again from {result.refit['rows']} training and test rows "
+              f"({result.refit['seconds']:.0f} s); the metrics above are the first fit's.")
     print(f"\nrun directory: {result.run_dir}",
           f"predict with:  kerasact predict {result.run_dir / MODEL_FILE} DATA",
           f"inspect it:    {recipe.tensorboard_command(args.log_dir)}", sep="\n", flush=True)

@@ -48,6 +48,20 @@ def tensors(X: Any) -> Any:
     return {k: tf.constant(v) for k, v in X.items()} if isinstance(X, Mapping) else X
 
 
+def split_rows(checked: Validated, *, test_size: float, val_size: float, seed: int) -> data.Split:
+    """The row indices of `split`'s parts (its `X_*` fields; `y_*` are the labels).
+
+    Example:
+        >>> split_rows(validate(X, y, model=model, encode=True), test_size=0.15, val_size=0.15,
+        ...            seed=0).X_test  # doctest: +SKIP
+    """
+    codec = checked.codec
+    return data.split(np.arange(len(checked.y)), checked.y, test_size=test_size, val_size=val_size,
+                      stratify=codec is not None, seed=seed, class_names=None if codec is None else codec.classes_,
+                      fix="Add rows of that class or merge it into another: a run keeps every class in its "
+                          "training, validation and test rows.")
+
+
 def split(checked: Validated, *, test_size: float, val_size: float,
           seed: int) -> tuple[data.Split, np.ndarray | None, np.ndarray | None]:
     """Train/validation/test parts of the validated rows, sample weights split alongside.
@@ -56,12 +70,7 @@ def split(checked: Validated, *, test_size: float, val_size: float,
         >>> parts, w_train, w_val = split(validate(X, y, model=model, encode=True), test_size=0.15,
         ...                               val_size=0.15, seed=0)  # doctest: +SKIP
     """
-    n = len(checked.y)
-    codec = checked.codec
-    rows = data.split(np.arange(n), checked.y, test_size=test_size, val_size=val_size, stratify=codec is not None,
-                      seed=seed, class_names=None if codec is None else codec.classes_,
-                      fix="Add rows of that class or merge it into another: a run keeps every class in its "
-                          "training, validation and test rows.")
+    rows = split_rows(checked, test_size=test_size, val_size=val_size, seed=seed)
     order = (rows.X_train, rows.X_val, rows.X_test)
     parts = data.Split(*(take(checked.X, i) for i in order), *(checked.y[i] for i in order))
     w = checked.sample_weight

@@ -19,11 +19,12 @@ from typing import Any
 
 import keras
 
-from kerasact import data, plots
+from kerasact import _errors, data, plots
 from kerasact.inputs import LABEL_FORMATS, check_split, class_sample_weights, validate
 from kerasact.model import layers as preprocessing
 from kerasact.runtime import distribute, execution, pipeline
 from kerasact.training import _cluster, _rows, _run
+from kerasact.training import refit as refitting
 from kerasact.training._arguments import check_rows, check_train_arguments
 from kerasact.training.calibration import calibrate
 from kerasact.training.evaluation import evaluate
@@ -48,6 +49,7 @@ class TrainResult:
             gradients), each a `kerasact.Finding` with its fix; also issued as `TrainingWarning`s.
         verdict: the test score beside a constant predictor's and a linear model's on the same
             split (`kerasact.training.verdict`); its `warning` is printed when the model is below either.
+        refit: with `train(refit=True)`, the second fit's `rows`, `epochs` and `seconds`; else None.
     """
 
     model: keras.Model
@@ -61,6 +63,7 @@ class TrainResult:
     resumed_from: int = 0   # epochs restored from the run directory's backup (0: a fresh run)
     diagnostics: list = field(default_factory=list)  # the diagnostics' findings (kerasact.diagnose.Finding)
     verdict: Verdict | None = None  # None for a streamed run: its rows stay on disk
+    refit: dict[str, Any] | None = None  # `train(refit=True)`: the second fit's rows, epochs and seconds
 
 
 def train(
@@ -86,6 +89,7 @@ def train(
     backup: bool = True,
     strategy: Any = None,
     diagnostics: bool | int = True,
+    refit: bool = False,
 ) -> TrainResult:
     """Train a compiled model on `(X, y)` and evaluate it on a held-out test split.
 
@@ -125,6 +129,9 @@ def train(
         diagnostics: probe dead/saturated units and gradient flow on 256 training rows and write
             them to TensorBoard under `diagnostics/` (see the README's "Training diagnostics"):
             True probes epochs 1, 2, 4, 8, ... and the end; an int N every N-th epoch; False off.
+        refit: once the test rows have scored the model, train it again from its starting weights on
+            the training and test rows, the validation rows still held out (`kerasact.training.refit`):
+            the metrics are the first fit's, the model returned and saved the refit one. Twice the time.
 
     Returns:
         A `TrainResult`.
@@ -150,6 +157,11 @@ def train(
     strategy = distribute.strategy_for(model, strategy)
     cluster = distribute.prepare(strategy)
     distribute.check_global_batch(batch_size, cluster)
+    if not isinstance(refit, bool):
+        raise _errors.invalid("refit", refit, "True or False", kind=TypeError)
+    if refit and cluster.workers > 1:
+        raise _errors.invalid("refit", refit, "False for a run on several workers",
+                              "refit a model in one process, or pass refit=False")
     X, y = _rows.from_table(model, X, y, target)
     checked = validate(X, y, model=model, sample_weight=sample_weight, encode=True)
     rule = LABEL_FORMATS[checked.labels]
@@ -164,6 +176,7 @@ def train(
     if not isinstance(parts.X_train, Mapping):  # a table model's preprocessing was adapted when built
         # Normalization layers built unadapted learn their statistics from the training rows only.
         preprocessing.adapt_on_training_rows(model, parts.X_train, parts.y_train)
+    start = refitting.start(model) if refit else None  # before a backup is restored into it
     job = _cluster.job(model, checked.X, checked.y, cluster, epochs=epochs, batch_size=batch_size, seed=seed,
                        val_size=val_size, test_size=test_size, patience=patience, class_weight=class_weight,
                        backup=backup)   # what the workers compare
@@ -207,13 +220,17 @@ def train(
     verdict = judge(model, parts, checked.model_head, predicted, seed)
     if verdict.warning and verbose != 0 and cluster.is_chief:
         print(verdict.warning, flush=True)
+    again = None if start is None else refitting.refit(
+        model, start, checked, parts, rows=_rows.split_rows(checked, test_size=test_size, val_size=val_size, seed=seed),
+        epochs=epochs, batch_size=batch_size, seed=seed, patience=patience, class_weight=class_weight,
+        callbacks=callbacks, verbose=verbose)
     result = TrainResult(model, history, test, val, run_dir, checked.codec, parts,
                          epochs_run=len(history.get("loss", [])), resumed_from=first, diagnostics=_run.warn(monitor),
-                         verdict=verdict)
+                         verdict=verdict, refit=again)
     if run_dir is not None:
         figures = {"learning_curves": partial(plots.learning_curves, history)} | figures
         rows = {"n_samples": {"train": len(parts.y_train), "validation": len(parts.y_val), "test": len(parts.y_test)},
-                **_cluster.facts(cluster, strategy)}
+                **_cluster.facts(cluster, strategy), **({"refit": again} if again else {})}
         _run.write_run(result, figures, hparams or {}, rows, batch_size=batch_size, seed=seed, seconds=seconds,
                        problem=checked.head.name, recipe=recipe, root=log_dir, monitor=monitor)
     where.done()  # the run is complete: model.keras and metrics.json replace the backups

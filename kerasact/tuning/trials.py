@@ -143,7 +143,9 @@ def run(trial: optuna.Trial, job: Job) -> tuple[optuna.trial.TrialState, float |
         common = dict(seed=job.seed, run_dir=job.study_dir / name, log_dir=job.study_dir.parent, hparams=hparams,
                       recipe=job.study_dir.name, callbacks=[pruning], verbose=0, backup=False)
         if job.target is not None:  # a table: its preprocessing is adapted on the training rows
-            result = train_table(job.X, job.target, problem=job.problem, **build, **common, **run_options)
+            # refit=False: trials are compared on their validation rows, and Optuna takes each epoch once.
+            result = train_table(job.X, job.target, problem=job.problem, refit=False, **build, **common,
+                                 **run_options)
             # The spec as built (the preset's defaults under the sampled fields), not the bare ModelSpec's.
             trial.set_user_attr("spec", result.model.kerasact_spec.to_dict())
         else:
