@@ -40,8 +40,12 @@ def _head(model: keras.Model) -> str:
 class _ShowHead(keras.callbacks.Callback):
     """Prints the head of the model being trained, between the schema and the progress bar."""
 
+    shown = False
+
     def on_train_begin(self, logs: Any = None) -> None:
-        print(_head(self.model), flush=True)
+        if not self.shown:  # once: a refit trains the same model again
+            print(_head(self.model), flush=True)
+            self.shown = True
 
 
 def _run_name(data: str) -> str:

@@ -67,7 +67,12 @@ def test_train_prints_schema_head_and_metrics_beside_the_baselines(trained):
     assert header.split() == ["metric", "kerasact", "LogisticRegression", "HistGradientBoosting"]
     accuracy = next(line for line in lines if line.startswith("accuracy ")).split()
     assert all(0 <= float(v) <= 1 for v in accuracy[1:])  # every baseline scored, none "-"
+    log_loss = next(line for line in lines if line.startswith("log_loss ")).split()
+    assert all(float(v) > 0 for v in log_loss[1:]) and not any(line.startswith("loss ") for line in lines)
     assert f"run directory: {run_dir}" in lines
+    # a small table refits: one line says so, and the head is shown once
+    assert any(line.startswith("refit: model.keras then learned again from") for line in lines)
+    assert sum(line.startswith("head: ") for line in lines) == 1
 
 
 def _new_rows() -> pd.DataFrame:
