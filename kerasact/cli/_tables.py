@@ -70,8 +70,11 @@ def train(args: argparse.Namespace) -> int:
         return 0
     print(_baselines.table(result, args.seed))
     if result.refit:
-        print(f"refit: model.keras then learned again from {result.refit['rows']} training and test rows "
-              f"({result.refit['seconds']:.0f} s); the metrics above are the first fit's.")
+        again, (before, after) = result.refit, result.refit["val_loss"]
+        print(f"refit: model.keras then learned again from {again['rows']} training and test rows "
+              f"({again['seconds']:.0f} s); the metrics above are the first fit's." if again["kept"] == "refit" else
+              f"refit: learning again from {again['rows']} training and test rows did worse on the validation "
+              f"rows (loss {before:.4g} against {after:.4g}): model.keras is the first fit.")
     print(f"\nrun directory: {result.run_dir}",
           f"predict with:  kerasact predict {result.run_dir / MODEL_FILE} DATA",
           f"inspect it:    {recipe.tensorboard_command(args.log_dir)}", sep="\n", flush=True)

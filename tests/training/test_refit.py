@@ -3,6 +3,7 @@ starting weights on the training and test rows; what a run reports, saves and re
 
 import json
 
+import keras
 import numpy as np
 import pandas as pd
 import pytest
@@ -39,6 +40,8 @@ def test_the_refit_model_learned_the_test_rows_the_metrics_did_not(memorised):
 def test_the_refit_starts_afresh_and_is_recorded(memorised):
     rows = len(memorised.split.y_train) + len(memorised.split.y_test)
     assert memorised.refit["rows"] == rows and memorised.refit["epochs"] == EPOCHS
+    before, after = memorised.refit["val_loss"]
+    assert memorised.refit["kept"] == ("refit" if after <= before else "first")
     # the optimizer restarted: its steps are the refit's alone (one batch an epoch)
     assert int(memorised.model.optimizer.iterations.numpy()) == EPOCHS
     saved = json.loads((memorised.run_dir / "metrics.json").read_text())
@@ -46,6 +49,34 @@ def test_the_refit_starts_afresh_and_is_recorded(memorised):
     reloaded = kerasact.load_model(memorised.run_dir / "model.keras")  # the file is the refit model
     np.testing.assert_allclose(kerasact.predict(reloaded, memorised.split.X_test),
                                kerasact.predict(memorised.model, memorised.split.X_test), rtol=1e-6, atol=1e-6)
+
+
+class SpoilTheRefit(keras.callbacks.Callback):
+    """Keeps the first fit's final weights, then wrecks the second fit's."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fits, self.first = 0, None
+
+    def on_train_end(self, logs=None):
+        self.fits += 1
+        if self.fits == 1:
+            self.first = self.model.get_weights()
+        else:
+            self.model.set_weights([w + 5.0 for w in self.model.get_weights()])
+
+
+def test_a_refit_that_does_worse_on_the_validation_rows_keeps_the_first_fit():
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(N, 5)).astype("float32")
+    y = (X[:, 0] > 0).astype(int)
+    spoil = SpoilTheRefit()
+    result = train(build_model("binary", 5, hidden=[8], seed=0), X, y, epochs=5, batch_size=BATCH, patience=None,
+                   refit=True, verbose=0, callbacks=[spoil])
+    before, after = result.refit["val_loss"]
+    assert spoil.fits == 2 and result.refit["kept"] == "first" and after > before
+    for kept, first in zip(result.model.get_weights(), spoil.first, strict=True):
+        np.testing.assert_array_equal(kept, first)
 
 
 def test_train_table_refits_small_tables_unless_told():
