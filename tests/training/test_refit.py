@@ -52,7 +52,7 @@ def test_the_refit_starts_afresh_and_is_recorded(memorised):
 
 
 class SpoilTheRefit(keras.callbacks.Callback):
-    """Keeps the first fit's final weights, then wrecks the second fit's."""
+    """Keeps the first fit's final weights, then turns the second fit's predictions round."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -63,16 +63,17 @@ class SpoilTheRefit(keras.callbacks.Callback):
         if self.fits == 1:
             self.first = self.model.get_weights()
         else:
-            self.model.set_weights([w + 5.0 for w in self.model.get_weights()])
+            weights = self.model.get_weights()  # the output layer's kernel and bias come last: turned round
+            self.model.set_weights([*weights[:-2], *(-10.0 * w for w in weights[-2:])])
 
 
 def test_a_refit_that_does_worse_on_the_validation_rows_keeps_the_first_fit():
     rng = np.random.default_rng(2)
-    X = rng.normal(size=(N, 5)).astype("float32")
+    X = rng.normal(size=(300, 5)).astype("float32")
     y = (X[:, 0] > 0).astype(int)
     spoil = SpoilTheRefit()
-    result = train(build_model("binary", 5, hidden=[8], seed=0), X, y, epochs=5, batch_size=BATCH, patience=None,
-                   refit=True, verbose=0, callbacks=[spoil])
+    result = train(build_model("binary", 5, hidden=[8], learning_rate=0.02, seed=0), X, y, epochs=40,
+                   batch_size=BATCH, patience=None, refit=True, verbose=0, callbacks=[spoil])
     before, after = result.refit["val_loss"]
     assert spoil.fits == 2 and result.refit["kept"] == "first" and after > before
     for kept, first in zip(result.model.get_weights(), spoil.first, strict=True):
@@ -99,3 +100,11 @@ def test_bad_refit_is_refused_before_any_work(kwargs, error, match, tmp_path):
     pd.DataFrame({"a": [1.0, 2.0, 3.0] * 10, "kind": ["p", "q", "p"] * 10}).to_csv(path, index=False)
     with pytest.raises(error, match=match):
         kerasact.train_table(path, "kind", **kwargs)
+
+
+def test_a_refit_is_worse_only_beyond_the_noise_of_the_validation_rows():
+    rng = np.random.default_rng(0)
+    before = rng.normal(1.0, 0.5, 200)
+    assert not refitting.worse(before + rng.normal(0.0, 0.5, 200) * 0.1, before)  # noise: keep the refit
+    assert refitting.worse(before + 0.2 + rng.normal(0.0, 0.5, 200) * 0.1, before)  # clearly higher
+    assert not refitting.worse(before - 0.2, before) and not refitting.worse(np.ones(1) * 9, np.ones(1))
