@@ -61,7 +61,7 @@ def train(args: argparse.Namespace) -> int:
     result = kerasact.train_table(
         args.data, args.target, problem=args.problem, categorical=args.categorical,
         numeric=args.numeric, drop=args.drop, seed=args.seed, log_dir=args.log_dir, preset=args.preset,
-        refit=getattr(args, "refit", None),
+        refit=bool(getattr(args, "refit", False)),
         recipe=_run_name(args.data), callbacks=[_ShowHead()], run_dir=args.run_dir,
         strategy=strategy, diagnostics=True if args.diagnostics is None else args.diagnostics or False,
         **{k: v for k, v in given.items() if v is not None})

@@ -24,7 +24,6 @@ from kerasact.runtime import distribute
 from kerasact.tabular import stream as csv
 from kerasact.training import _recipe as recipe
 from kerasact.training import _rows, streaming
-from kerasact.training import refit as refitting
 from kerasact.training._arguments import check_run_arguments
 from kerasact.training.fit import TrainResult, train
 
@@ -36,7 +35,7 @@ _BUILD = BUILD_FIELDS
 
 def train_table(data: Any, target: str, *, problem: str | None = None, categorical: Any = (), numeric: Any = (),
                 drop: Any = (), stream: bool | None = None, verbose: int | str = "auto", preset: str | None = None,
-                refit: bool | None = None, **options: Any) -> TrainResult:
+                refit: bool = False, **options: Any) -> TrainResult:
     """Train a model on a table: schema, in-model preprocessing, split, fit, evaluate, run directory.
 
     Args:
@@ -57,8 +56,7 @@ def train_table(data: Any, target: str, *, problem: str | None = None, categoric
             best validation epoch restored), or `"plain"` for a streamed run, the one it takes.
         refit: once the test rows have scored the model, train it again on the training and test
             rows (`kerasact.training.refit`; about twice the time): the saved model learns from every
-            row but the validation rows, the metrics are the first fit's. None refits a table of up
-            to 5,000 rows (`refit.AUTO_MAX_ROWS`), where the measured gain was; never a streamed run.
+            row but the validation rows, the metrics are the first fit's. Not for a streamed run.
         **options: `ModelSpec` fields (`hidden`, `dropout`, `learning_rate`, `seed`, ...) for the
             model, and `train` arguments (`epochs`, `log_dir`, `val_size`, ...) for the run;
             streamed runs also take `sample_rows`, `chunk_rows` and `shuffle_rows`.
@@ -72,12 +70,11 @@ def train_table(data: Any, target: str, *, problem: str | None = None, categoric
         >>> result = train_table("logs/day-*.csv", "clicked", stream=True, epochs=3)  # doctest: +SKIP
     """
     row = presets.get(preset if preset is not None else DEFAULT_PRESET)
-    if refit is not None and not isinstance(refit, bool):
-        raise _errors.invalid("refit", refit, "True, False or None (refit a table of up to "
-                              f"{refitting.AUTO_MAX_ROWS:,} rows)", kind=TypeError)
+    if not isinstance(refit, bool):
+        raise _errors.invalid("refit", refit, "True or False", kind=TypeError)
     if streaming.wants_stream(data, stream):
         if refit:
-            raise _errors.invalid("refit", refit, "None or False for a streamed run (its rows stay on disk)",
+            raise _errors.invalid("refit", refit, "False for a streamed run (its rows stay on disk)",
                                   "pass stream=False to read the table whole, or drop refit")
         if preset is not None and row.name != STREAM_PRESET:
             raise ValueError(f"preset={row.name!r} trains a table read whole; a streamed run takes "
@@ -107,7 +104,7 @@ def train_table(data: Any, target: str, *, problem: str | None = None, categoric
         model, chosen, head.name, rows=len(train_rows), epochs=run.get("epochs", _TRAIN_DEFAULTS["epochs"]),
         batch_size=run.get("batch_size", _TRAIN_DEFAULTS["batch_size"]),
         restore_best="patience" in row.run and run.get("patience") is None)]  # a preset's fixed epoch budget
-    return train(model, X, y, verbose=verbose, refit=refitting.auto(refit, len(y), run.get("strategy")), **run)
+    return train(model, X, y, verbose=verbose, refit=refit, **run)
 
 
 _TRAIN_DEFAULTS = {name: p.default for name, p in inspect.signature(train).parameters.items()}
