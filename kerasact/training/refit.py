@@ -91,10 +91,9 @@ def refit(model: keras.Model, weights: list[np.ndarray], checked: Any, parts: An
     if verbose not in (0, "0"):
         print(f"refit: learning again on the {len(y)} training and test rows, the "
               f"{len(parts.y_val)} validation rows still held out", flush=True)
-    validation = pipeline.in_order(_rows.tensors(parts.X_val), parts.y_val, w_val,
-                                   batch_size=execution.eval_batch_size(batch_size),
-                                   dtype=execution.model_dtype(model))
     X_val = _rows.tensors(parts.X_val)
+    validation = pipeline.in_order(X_val, parts.y_val, w_val, batch_size=execution.eval_batch_size(batch_size),
+                                   dtype=execution.model_dtype(model))
     first, before = model.get_weights(), _row_losses(model, X_val, parts.y_val)
     _restart(model, weights)
     _reschedule(model.optimizer, steps=-(-len(y) // batch_size) * epochs)
@@ -102,7 +101,7 @@ def refit(model: keras.Model, weights: list[np.ndarray], checked: Any, parts: An
     history = model.fit(**pipeline.fit_inputs(model, X, y, batch_size=batch_size, seed=seed, sample_weight=w_fit),
                         validation_data=validation, epochs=epochs, verbose=_run.progress(verbose),
                         callbacks=_run.callbacks(None, patience, callbacks, None)).history
-    calibrate(model, _rows.tensors(parts.X_val), parts.y_val, w_val)
+    calibrate(model, X_val, parts.y_val, w_val)
     after = _row_losses(model, X_val, parts.y_val)
     kept = "first" if worse(after, before) else "refit"
     if kept == "first":  # the second fit did worse on the rows both held out (a noisy target): keep the first
