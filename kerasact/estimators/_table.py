@@ -90,7 +90,8 @@ class TableEstimator(BaseEstimator):
         model.fit(**pipeline.fit_inputs(model, X_["fit"], y_["fit"], batch_size=run["batch_size"], seed=seed,
                                         sample_weight=w_["fit"]),
                   validation_data=pipeline.in_order(X_["val"], y_["val"], w_["val"], dtype=execution.model_dtype(model),
-                                                    batch_size=execution.eval_batch_size(run["batch_size"])),
+                                                    batch_size=execution.eval_batch_size(run["batch_size"]),
+                                                    every_epoch=True),
                   epochs=run["epochs"], callbacks=_run.callbacks(None, run["patience"], extra, None),
                   verbose=_run.progress(self.verbose))
         calibrate(model, X_["val"], y_["val"], w_["val"])  # a preset's temperature, from the validation rows

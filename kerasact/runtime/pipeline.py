@@ -187,13 +187,18 @@ def held_out(model: Any, X: Any, y: Any, sample_weight: Any = None, *, batch_siz
 # Held-out arrays up to this size go in as tensor slices; larger ones through the gather pipeline,
 # which never embeds them in a graph (tf.data graph rewrites serialise slices: 2 GB at most).
 SLICES_MAX_BYTES = 1 << 30
+CACHE_MAX_ROWS = 200_000  # validation rows whose batches are kept in memory across passes
 
 
-def in_order(X: Any, y: Any = None, sample_weight: Any = None, *, batch_size: int, dtype: str = "float32") -> Any:
+def in_order(X: Any, y: Any = None, sample_weight: Any = None, *, batch_size: int, dtype: str = "float32",
+             every_epoch: bool = False) -> Any:
     """Held-out rows in order, as batches for a forward-only pass (validation, scoring).
 
     Keras's numpy adapter rebuilds its pipeline for every pass: validating benchmark (a)'s 4,286
-    rows took ~50 ms an epoch that way, ~7 ms as tensor slices batched by tf.data.
+    rows took ~50 ms an epoch that way, ~7 ms as tensor slices batched by tf.data. With
+    `every_epoch` (the validation rows of a fit) the batches are cut once and cached: slicing a
+    table's string columns again each pass cost 1,500 validation rows of a 20-column table ~25 ms
+    an epoch (60 → 35 ms a pass, 6 s of a 256-epoch run).
 
     Example:
         >>> [int(x.shape[0]) for x, y in in_order(np.zeros((5, 2)), np.zeros(5), batch_size=2)]
@@ -203,7 +208,8 @@ def in_order(X: Any, y: Any = None, sample_weight: Any = None, *, batch_size: in
     size = sum(getattr(a, "nbytes", 0) for a in tf.nest.flatten(arrays))
     if size > SLICES_MAX_BYTES:
         return make_dataset(X, y, batch_size=batch_size, shuffle=False, sample_weight=sample_weight, dtype=dtype)
-    return tf.data.Dataset.from_tensor_slices(arrays if len(arrays) > 1 else arrays[0]).batch(batch_size)
+    batches = tf.data.Dataset.from_tensor_slices(arrays if len(arrays) > 1 else arrays[0]).batch(batch_size)
+    return batches.cache() if every_epoch and frames.rows(X) <= CACHE_MAX_ROWS else batches
 
 
 def n_batches(n: int, batch_size: int) -> int:

@@ -192,7 +192,7 @@ def train(
         # Batched here: Keras would validate a dataset fit at 32 rows a batch, and rebuild a pipeline every epoch.
         validation = {"validation_data": pipeline.in_order(
             _rows.tensors(parts.X_val), parts.y_val, w_val, batch_size=execution.eval_batch_size(batch_size),
-            dtype=execution.model_dtype(model))} if sharded is None else dict(
+            dtype=execution.model_dtype(model), every_epoch=True)} if sharded is None else dict(
             zip(("validation_data", "validation_steps"), sharded))
         # Batches drawn from (seed, epoch) alone, so a resumed run sees an unbroken run's order.
         inputs = pipeline.fit_inputs(model, parts.X_train, parts.y_train, batch_size=batch_size,

@@ -93,7 +93,7 @@ def refit(model: keras.Model, weights: list[np.ndarray], checked: Any, parts: An
               f"{len(parts.y_val)} validation rows still held out", flush=True)
     X_val = _rows.tensors(parts.X_val)
     validation = pipeline.in_order(X_val, parts.y_val, w_val, batch_size=execution.eval_batch_size(batch_size),
-                                   dtype=execution.model_dtype(model))
+                                   dtype=execution.model_dtype(model), every_epoch=True)
     first, before = model.get_weights(), _row_losses(model, X_val, parts.y_val)
     _restart(model, weights)
     _reschedule(model.optimizer, steps=-(-len(y) // batch_size) * epochs)

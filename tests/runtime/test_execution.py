@@ -278,6 +278,18 @@ def test_pipeline_order_depends_on_seed_and_epoch_alone():
     assert stream == sum(epochs, [])
 
 
+def test_validation_batches_are_cut_once_and_kept_up_to_a_bound(monkeypatch):
+    X = {"a": np.arange(10, dtype=np.float32).reshape(10, 1), "b": np.array([["x"], ["y"]] * 5)}
+    kept = pipeline.in_order(X, np.arange(10), batch_size=4, every_epoch=True)
+    assert type(kept).__name__ == "CacheDataset"  # tf.data's cache: later passes read the cut batches
+    passes = [[(x["a"].numpy().ravel().tolist(), y.numpy().tolist()) for x, y in kept] for _ in range(2)]
+    assert passes[0] == passes[1] == [(list(map(float, range(i, min(i + 4, 10)))), list(range(i, min(i + 4, 10))))
+                                      for i in (0, 4, 8)]
+    assert type(pipeline.in_order(X, np.arange(10), batch_size=4)).__name__ != "CacheDataset"  # one pass: no copy
+    monkeypatch.setattr(pipeline, "CACHE_MAX_ROWS", 9)
+    assert type(pipeline.in_order(X, np.arange(10), batch_size=4, every_epoch=True)).__name__ != "CacheDataset"
+
+
 @pytest.mark.parametrize("n, steps_per_execution, endless", [(100, 4, True), (100, 1, True), (100, 3, False),
                                                               (100, None, True)])  # automatic: set to the epoch first
 def test_fit_inputs_stream_epochs_only_when_executions_fit_them(n, steps_per_execution, endless):
