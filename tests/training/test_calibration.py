@@ -31,6 +31,42 @@ def test_the_fitted_temperature_undoes_a_known_sharpening(link, k, sharpen):
         np.testing.assert_array_equal(calibrated[:, 0] > 0.5, p[:, 0] > 0.5)
 
 
+@pytest.mark.parametrize(("link", "k"), [("softmax", 3), ("sigmoid", 2)])
+def test_a_validation_set_classified_all_right_no_longer_makes_the_model_certain(link, k):
+    rng = np.random.default_rng(2)
+    labels = rng.integers(0, k, size=40)
+    p = np.full((40, k), 0.1 / (k - 1))
+    p[np.arange(40), labels] = 0.9  # every row right, at 0.9: the likelihood alone falls for ever as T -> 0
+    p = p[:, 1:] if link == "sigmoid" else p
+    mix = 1.0 / 41
+    unregularised = fit_temperature(p, labels, link, mix=mix, prior_sd=None)
+    t = fit_temperature(p, labels, link, mix=mix)
+
+    def right(temperature):  # each row's probability of its own label
+        q = temperature_numpy(p, temperature, link, mix)
+        return np.where(labels == 1, q[:, 0], 1 - q[:, 0]) if link == "sigmoid" else q[np.arange(40), labels]
+
+    certain = 1 - mix * (k - 1) / k
+    assert unregularised < 0.02 and right(unregularised).min() > certain - 1e-6  # the old fit: 0 or 1 up to the mix
+    assert 0.05 < t < 1.0 and 0.9 < right(t).max() < certain - 1e-3  # sharper than the model, not certain
+    # The oracle: the MAP objective evaluated on a fine grid of log T has its minimum at the fitted T.
+    grid = np.linspace(np.log(t) - 0.5, np.log(t) + 0.5, 2001)
+    picked = [temperature_numpy(p, np.exp(g), link, mix) for g in grid]
+    picked = [np.where(labels[:, None] == 1, q, 1 - q) if link == "sigmoid" else q[np.arange(40), labels]
+              for q in picked]
+    objective = [-np.log(q).sum() + 0.5 * g ** 2 for q, g in zip(picked, grid)]
+    assert abs(grid[int(np.argmin(objective))] - np.log(t)) < 2e-3
+
+
+def test_the_prior_hardly_moves_a_temperature_a_thousand_rows_pin_down():
+    rng = np.random.default_rng(3)
+    true = rng.dirichlet(np.ones(4), size=1000)
+    labels = np.array([rng.choice(4, p=row) for row in true])
+    seen = true ** 2 / (true ** 2).sum(axis=1, keepdims=True)  # sharpened: T = 2 undoes it
+    assert fit_temperature(seen, labels, "softmax") == pytest.approx(
+        fit_temperature(seen, labels, "softmax", prior_sd=None), rel=0.01)
+
+
 def test_train_calibrates_on_the_validation_rows_before_scoring(tmp_path):
     rng = np.random.default_rng(1)
     frame = pd.DataFrame({"a": rng.normal(size=160), "b": rng.normal(size=160)})
