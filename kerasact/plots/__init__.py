@@ -1,4 +1,5 @@
-"""Matplotlib figures: a run's (learning curves, confusion matrix, ROC, parity) and the
+"""Matplotlib figures: a run's (learning curves, confusion matrix, ROC, precision–recall, reliability,
+parity, residuals) and the
 concept recipes' (activation grid, softmax bars, decision boundary, descent path, tangents).
 
 Every function takes plain arrays/dicts and returns a `matplotlib.figure.Figure` built
@@ -16,6 +17,7 @@ from kerasact.plots._concepts import (
                                       tangent_lines,
                                       threshold_fit,
 )
+from kerasact.plots._errors import reliability, residuals, roc_pr, training_health
 from kerasact.plots._figures import DPI, PANEL_SIZE
 from kerasact.plots._run import (
                                       MAX_LABEL,
@@ -32,6 +34,6 @@ from kerasact.plots._run import (
 __all__ = [
     "DPI", "GRID_RESOLUTION", "MAX_LABEL", "NON_METRIC_KEYS", "PANEL_SIZE", "activation_grid",
     "confusion_matrix", "decision_boundary", "descent_path", "figure_to_array", "gradient_flow",
-    "learning_curves", "parity", "png_bytes", "roc_curve", "save_png", "softmax_bars", "tangent_lines",
-    "threshold_fit",
+    "learning_curves", "parity", "png_bytes", "reliability", "residuals", "roc_curve", "roc_pr", "save_png",
+    "softmax_bars", "tangent_lines", "threshold_fit", "training_health",
 ]

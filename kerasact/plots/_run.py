@@ -34,8 +34,10 @@ def _pick_metric(history: Mapping[str, Sequence[float]], metric: str | None) -> 
     return metric
 
 
-def learning_curves(history: Mapping[str, Sequence[float]], *, metric: str | None = None) -> Figure:
-    """Loss and the main metric per epoch, training vs validation.
+def learning_curves(history: Mapping[str, Sequence[float]], *, metric: str | None = None,
+                    chosen: int | None = None) -> Figure:
+    """Loss and the main metric per epoch, training vs validation; `chosen` (1-based) marks the
+    epoch whose weights the run kept.
 
     Example:
         >>> fig = learning_curves({"loss": [1.0, 0.5], "val_loss": [1.1, 0.7]})
@@ -52,6 +54,8 @@ def learning_curves(history: Mapping[str, Sequence[float]], *, metric: str | Non
             if prefix + key in history:
                 values = np.asarray(history[prefix + key], dtype=float)
                 ax.plot(np.arange(1, len(values) + 1), values, label=label)
+        if chosen is not None:
+            ax.axvline(chosen, linestyle=":", color="black", label=f"kept: epoch {chosen}")
         ax.set(title=key, xlabel="epoch")
         ax.legend()
     return fig
