@@ -34,8 +34,8 @@ _EXPORTS: dict[str, str] = {
     "train": "training", "TrainResult": "training", "train_table": "training",
     "search": "tuning", "SearchResult": "tuning",
 }
-_SUBPACKAGES = ("activations", "data", "plots", "reference", "problems", "inputs", "tabular", "layers", "diagnose",
-                "runtime", "model", "training", "estimators", "tuning", "testing", "cli")
+_SUBPACKAGES = ("activations", "data", "plots", "reference", "report", "problems", "inputs", "tabular", "layers",
+                "diagnose", "runtime", "model", "training", "estimators", "tuning", "testing", "cli")
 
 __all__ = sorted([*_EXPORTS, *_SUBPACKAGES])
 

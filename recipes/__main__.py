@@ -1,5 +1,6 @@
 """The main job: train the regression, binary, multi-class and penguins (raw table) recipes at
-full settings and print one summary table. Exits non-zero if any recipe misses its target.
+full settings and print one summary table; each run leaves its `report.html`, and the log
+directory one page comparing them. Exits non-zero if any recipe misses its target.
 
 Run: `python -m recipes` (`--quick` for a smoke run, `--logdir DIR` to choose where runs go,
 `--verbose` to see TensorFlow's own log lines).
@@ -13,6 +14,7 @@ if __name__ == "__main__":  # before TensorFlow loads: its own log lines only wi
 import sys
 import time
 
+from kerasact import report
 from recipes import binary, multiclass, penguins, regression
 
 RECIPES = {"regression": regression, "binary": binary, "multiclass": multiclass, "penguins": penguins}
@@ -22,7 +24,8 @@ def main(logdir: str = "runs", quick: bool = False) -> list[dict]:
     results = []
     for recipe_module in RECIPES.values():
         started = time.perf_counter()
-        out = recipe_module.main(logdir=logdir, quick=quick, verbose=0)
+        print(f"\n== {recipe_module.__name__.split('.')[-1]}", flush=True)
+        out = recipe_module.main(logdir=logdir, quick=quick, verbose="auto")  # a few progress lines each
         out["seconds"] = time.perf_counter() - started
         results.append(out)
     print("\nSummary (test set)")
@@ -31,7 +34,9 @@ def main(logdir: str = "runs", quick: bool = False) -> list[dict]:
     for r in results:
         print(f"{r['recipe']:<11} {r['metric']:<9} {r['value']:9.4f} {r['baseline']:9.4f} "
               f"{'yes' if r['passed'] else 'NO':>10} {r['seconds']:8.1f}  {r['run_dir']}")
-    print(f"\nOpen all runs in TensorBoard:  {recipe.tensorboard_command(logdir)}")
+    print("\nEach run's page:              <run directory>/report.html")
+    print(f"All runs side by side:        {report.compare(logdir)}")
+    print(f"Open all runs in TensorBoard:  {recipe.tensorboard_command(logdir)}")
     return results
 
 

@@ -10,7 +10,7 @@ import pytest
 LIGHT = ["kerasact", "kerasact.data", "kerasact.data._datasets", "kerasact.data._splits", "kerasact.data._labels",
          "kerasact.plots", "kerasact.plots._concepts", "kerasact.reference", "kerasact.activations",
          "kerasact.testing", "kerasact.cli", "kerasact.cli.recipe", "kerasact.cli.main", "kerasact.cli._parser",
-         "kerasact._quiet", "kerasact.training.runs"]
+         "kerasact._quiet", "kerasact.training.runs", "kerasact.report", "kerasact.report.leaderboard"]
 
 
 @pytest.mark.parametrize("module", LIGHT)

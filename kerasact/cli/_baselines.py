@@ -23,9 +23,9 @@ from sklearn.metrics import accuracy_score, log_loss, mean_absolute_error, mean_
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OrdinalEncoder
 
-from kerasact import tabular
+from kerasact import report, tabular
 from kerasact.problems import head_of
-from kerasact.training import TrainResult
+from kerasact.training import TrainResult, runs
 from kerasact.training.verdict import frame, linear_pipeline
 
 MAX_CATEGORIES = 255  # histogram gradient boosting takes at most this many categories per column
@@ -137,9 +137,10 @@ def compare(result: TrainResult, seed: int = 0) -> tuple[list[str], list[tuple[s
     return [b.name for b in baselines], [(name, [*values, *(s.get(name) for s in scored)]) for name, values in rows]
 
 
-def table(result: TrainResult, seed: int = 0) -> str:
-    """The printable comparison: metric, kerasact, then one column per baseline."""
-    names, rows = compare(result, seed)
+def table(result: TrainResult, seed: int = 0, compared: tuple[list[str], list] | None = None) -> str:
+    """The printable comparison: metric, kerasact, then one column per baseline (`compared`:
+    `compare`'s answer when the caller already has it)."""
+    names, rows = compared if compared is not None else compare(result, seed)
     split, heads = result.split, ["kerasact", *names]
     width = max([len("metric"), *(len(metric) for metric, _ in rows)])
     if split is None:
@@ -153,3 +154,13 @@ def table(result: TrainResult, seed: int = 0) -> str:
         cells = [f"{v:.4f}" if v is not None else "-" for v in values]
         lines.append(f"{metric:<{width}}  " + "  ".join(f"{c:>{max(len(h), 9)}}" for c, h in zip(cells, heads)))
     return "\n".join(lines)
+
+
+def save(result: TrainResult, compared: tuple[list[str], list]) -> None:
+    """Keep the comparison in the run directory (`baselines.json`) for its report page."""
+    names, rows = compared
+    if result.run_dir is None or result.split is None or not names:
+        return
+    runs.write_json(result.run_dir / report.BASELINES_FILE, {
+        "names": names, "rows": [[metric, values] for metric, values in rows],
+        "train_rows": len(result.split.y_train), "test_rows": len(result.split.y_test)})

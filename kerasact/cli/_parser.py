@@ -124,6 +124,11 @@ def info_arguments(p: argparse.ArgumentParser) -> None:
     _model_argument(p, "?")
 
 
+def report_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("path", metavar="RUN_OR_LOG_DIR",
+                   help="a run directory (its page), or a folder of runs such as --log-dir (a page comparing them)")
+
+
 @dataclass(frozen=True)
 class Command:
     """A subcommand: its handler (whose docstring is the help) and the arguments it takes."""

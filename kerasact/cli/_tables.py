@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 import kerasact
-from kerasact import tabular
+from kerasact import report, tabular
 from kerasact.cli import _baselines, recipe
 from kerasact.cli._launch import JOINED
 from kerasact.problems import head_of
@@ -64,11 +64,15 @@ def train(args: argparse.Namespace) -> int:
         refit=bool(getattr(args, "refit", False)),
         recipe=_run_name(args.data), callbacks=[_ShowHead()], run_dir=args.run_dir,
         strategy=strategy, diagnostics=True if args.diagnostics is None else args.diagnostics or False,
+        verbose=2 if args.verbose else "auto",  # one progress line; --verbose: Keras's line per epoch
         **{k: v for k, v in given.items() if v is not None})
     if not cluster.is_chief:
         print(f"kerasact: {cluster.name} finished; the chief wrote the run directory.", flush=True)
         return 0
-    print(_baselines.table(result, args.seed))
+    compared = _baselines.compare(result, args.seed)
+    print(_baselines.table(result, args.seed, compared))
+    _baselines.save(result, compared)
+    page = report.build_run(result.run_dir) if result.run_dir is not None else None  # now with the baselines
     if result.refit:
         again, (before, after) = result.refit, result.refit["val_loss"]
         print(f"refit: model.keras then learned again from {again['rows']} training and test rows "
@@ -78,6 +82,8 @@ def train(args: argparse.Namespace) -> int:
     print(f"\nrun directory: {result.run_dir}",
           f"predict with:  kerasact predict {result.run_dir / MODEL_FILE} DATA",
           f"inspect it:    {recipe.tensorboard_command(args.log_dir)}", sep="\n", flush=True)
+    if page is not None:
+        print(f"report:        {page}", flush=True)
     return 0
 
 

@@ -1,7 +1,8 @@
 """The `kerasact` command (also `python -m kerasact`).
 
 Subcommands read kerasact's own tables, so what the command prints is what the library does:
-`train` a model on a CSV, `search` hyperparameters for one, `predict` with it, `info` about it.
+`train` a model on a CSV, `search` hyperparameters for one, `predict` with it, `info` about it,
+`report` on a run (or compare runs) in one HTML page.
 A bad argument or table is one line on stderr and exit status 2; a run that fails (the loss
 turned NaN, no trial of a search completed) is one line and status 1.
 Importing this module loads no TensorFlow; a subcommand loads what it needs.
@@ -116,6 +117,21 @@ def _predict(args: argparse.Namespace) -> int:
     return _tables.predict(args)
 
 
+def _report(args: argparse.Namespace) -> int:
+    """Build report.html: a run directory's one page, or a page comparing every run under a folder.
+
+    A run directory (runs/<data>/<run>, holding metrics.json) gets its page rebuilt: the data and
+    schema, the test metrics beside the baselines, where the model errs, permutation importance
+    of the raw columns, training health and the model. Any other folder (a --log-dir, a search's
+    study folder) gets a sortable leaderboard of the runs below it, each linked to its page.
+    Needs no TensorFlow; the page is one file with its images inline.
+    """
+    from kerasact import report
+
+    print(report.build(args.path), flush=True)
+    return 0
+
+
 # The subcommands: name -> handler (its docstring is the help), its arguments (`_parser`), examples.
 _RUN = "runs/penguins/<run>"
 _COMMANDS: dict[str, Command] = {
@@ -129,6 +145,7 @@ _COMMANDS: dict[str, Command] = {
     "predict": Command(_predict, _parser.predict_arguments, (
         f"kerasact predict {_RUN}/model.keras new.csv --out predictions.csv",)),
     "info": Command(_info, _parser.info_arguments, ("kerasact info", f"kerasact info {_RUN}")),
+    "report": Command(_report, _parser.report_arguments, (f"kerasact report {_RUN}", "kerasact report runs")),
     "heads": Command(_heads, examples=("kerasact heads",)),
     "activations": Command(_activations, examples=("kerasact activations",)),
 }

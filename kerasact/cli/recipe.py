@@ -176,6 +176,8 @@ def report(title: str, rows: Sequence[Row], run_dir: Path | None) -> str:
         lines.append(f"{r.metric:<12} {r.model:9.4f} {base}  {r.baseline_name:<22} {r.target:<10} {ok}")
     if run_dir is not None:
         lines += [f"run directory: {run_dir}",
+                  *([f"report:        {Path(run_dir) / 'report.html'}"] if (Path(run_dir) / "report.html").is_file()
+                    else []),
                   f"inspect it:    {tensorboard_command(Path(run_dir).parent.parent)}"]
     text = "\n".join(lines)
     print(text, flush=True)

@@ -71,8 +71,9 @@ def _report_unseen(model: keras.Model, inputs: Mapping[str, Any]) -> None:
                           "the model treats them as unknown.", UserWarning, stacklevel=3)
 
 
-def outputs(model: keras.Model, X: np.ndarray, info: ModelHead) -> np.ndarray:
-    """`predict` for inputs already validated and a head already read (what `train` carries).
+def outputs(model: keras.Model, X: np.ndarray, info: ModelHead, *, xla: bool = True) -> np.ndarray:
+    """`predict` for inputs already validated and a head already read (what `train` carries);
+    `xla` as in `serving.predict`.
 
     Example:
         >>> outputs(model, validate(X, model=model).X, head_of(model))  # doctest: +SKIP
@@ -82,7 +83,7 @@ def outputs(model: keras.Model, X: np.ndarray, info: ModelHead) -> np.ndarray:
                                                                 training=False))
                               for i in range(0, frames.rows(X), CHUNK)])
     else:  # A cached compiled function: ~0.1 ms for one row where model.predict's loop costs ~45 ms.
-        out = np.asarray(serving.predict(model, X))
+        out = np.asarray(serving.predict(model, X, xla=xla))
     if info.from_logits:
         out = activations.get(info.head.activation).fn(out.astype(np.float64)).astype(np.float32)
     return out

@@ -81,6 +81,9 @@ RULES: tuple[Rule, ...] = (
 )
 
 
+REASONS = {rule.name: rule.reason for rule in RULES} | {"override": "you said so"}  # rule name -> why, in words
+
+
 @dataclass(frozen=True)
 class Column:
     """What the schema decided about one column."""
@@ -116,13 +119,13 @@ class Schema:
         """The schema as a printable table: column, kind, rule, missing and distinct values."""
         width = max([len("column"), *(len(str(c.name)) for c in self.columns)])
         lines = [f"{'column':<{width}}  {'kind':<11}  {'missing':>7}  {'distinct':>8}  rule"]
-        reasons = {rule.name: rule.reason for rule in RULES} | {"override": "you said so"}
-        lines += [f"{str(c.name):<{width}}  {c.kind:<11}  {c.missing:>7}  {c.distinct:>8}  {reasons[c.rule]}"
+        lines += [f"{str(c.name):<{width}}  {c.kind:<11}  {c.missing:>7}  {c.distinct:>8}  {REASONS[c.rule]}"
                   for c in self.columns]
         return "\n".join(lines)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"columns": [dict(vars(c)) for c in self.columns]}
+    def to_dict(self, *, why: bool = False) -> dict[str, Any]:
+        """The columns as plain dicts; `why` adds each one's reason in words (a run's metrics.json)."""
+        return {"columns": [dict(vars(c)) | ({"why": REASONS[c.rule]} if why else {}) for c in self.columns]}
 
     @classmethod
     def from_dict(cls, state: Mapping[str, Any]) -> Schema:

@@ -4,14 +4,13 @@ callbacks, the progress setting, the run directory, the NaN advice and the finis
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import keras
 
-from kerasact import plots, tabular
+from kerasact import plots, report, tabular
 from kerasact.diagnose import health
 from kerasact.diagnose.monitor import Diagnostics
 from kerasact.layers import DENSE_TYPES
@@ -21,6 +20,7 @@ from kerasact.training import experiment, runs
 from kerasact.training import tensorboard as tblog
 from kerasact.training.board import RunBoard
 from kerasact.training.callbacks import Backup, StopOnNaN
+from kerasact.training.progress import Progress
 
 
 def progress(verbose: int | str) -> int:
@@ -30,13 +30,15 @@ def progress(verbose: int | str) -> int:
         >>> progress(0)
         0
     """
-    # Keras's bar in a terminal; one line per epoch in logs/CI, where a bar's \r is noise.
-    return (1 if sys.stdout.isatty() else 2) if verbose == "auto" else int(verbose)
+    # "auto": kerasact's own `Progress` line (`callbacks` adds it) instead of Keras's bar or line per epoch.
+    return 0 if verbose == "auto" else int(verbose)
 
 
 def callbacks(run_dir: Path | None, patience: int | None, extra: Sequence[keras.callbacks.Callback],
-              backup: Backup | None, *, problem: str = "run", monitor: Diagnostics | None = None) -> list:
-    """A run's callbacks: NaN stop, early stopping, TensorBoard, diagnostics, the user's, then the backup.
+              backup: Backup | None, *, problem: str = "run", monitor: Diagnostics | None = None,
+              verbose: int | str = 0) -> list:
+    """A run's callbacks: NaN stop, early stopping, TensorBoard, diagnostics, the user's, the backup,
+    and with `verbose="auto"` the progress line.
 
     Example:
         >>> [type(c).__name__ for c in callbacks(None, None, [], None)]
@@ -49,7 +51,26 @@ def callbacks(run_dir: Path | None, patience: int | None, extra: Sequence[keras.
         found.append(RunBoard(run_dir, problem))
     if monitor is not None:  # after EarlyStopping: its last probe sees the weights the run keeps
         found.append(monitor)
-    return found + list(extra) + ([backup] if backup else [])  # last: backs up what the others left
+    found += list(extra) + ([backup] if backup else [])  # the backup after the others: it keeps what they left
+    return found + ([Progress(found)] if verbose == "auto" else [])
+
+
+def kept_epoch(steps: Sequence[keras.callbacks.Callback]) -> int | None:
+    """The epoch (1-based) whose weights a finished fit kept, when a callback restored an earlier
+    one (`RestoreBestEpoch`; `EarlyStopping` that stopped and restored); None: the last epoch.
+
+    Example:
+        >>> kept_epoch([]) is None
+        True
+    """
+    for step in steps:
+        best = getattr(step, "best_epoch", None)
+        if isinstance(step, keras.callbacks.EarlyStopping):  # restores only when it stops (Keras 3)
+            restored = step.restore_best_weights and getattr(step, "stopped_epoch", 0) > 0
+            best = best if restored else None
+        if isinstance(best, int):
+            return best + 1
+    return None
 
 
 def diagnostics(setting: bool | int, X: Any, y: Any, run_dir: Path | None, *, seed: int,
@@ -152,7 +173,7 @@ def _base_rate(optimizer: keras.optimizers.Optimizer) -> float:
 def write_run(result: Any, figures: Mapping[str, Any], hparams: Mapping[str, Any], facts: Mapping[str, Any], *,
               batch_size: int, seed: int, seconds: float, problem: str, recipe: str = "run",
               root: Path | None = None, monitor: Diagnostics | None = None) -> None:
-    """Model, metrics.json, PNG plots, and the TensorBoard summary of a finished run.
+    """Model, metrics.json, PNG plots, the TensorBoard summary and `report.html` of a finished run.
 
     Args:
         result: the run's `TrainResult`.
@@ -193,8 +214,9 @@ def write_run(result: Any, figures: Mapping[str, Any], hparams: Mapping[str, Any
         "epochs_run": result.epochs_run, "train_seconds": seconds, "problem": problem,
         "labels": result.codec.to_dict() if result.codec else None, **facts,
         "history": result.history, "versions": runs.library_versions(),
-        "schema": tabular.schema_of(result.model).to_dict() if tabular.has_schema(result.model) else None,
+        "schema": tabular.schema_of(result.model).to_dict(why=True) if tabular.has_schema(result.model) else None,
         "diagnostics": monitor.report() if monitor is not None else None,
         "verdict": result.verdict.to_dict() if getattr(result, "verdict", None) is not None else None,
     })
     experiment.record(root)  # after metrics.json: the config reads it
+    report.build_run(run_dir)

@@ -100,7 +100,7 @@ def refit(model: keras.Model, weights: list[np.ndarray], checked: Any, parts: An
     started = time.perf_counter()
     history = model.fit(**pipeline.fit_inputs(model, X, y, batch_size=batch_size, seed=seed, sample_weight=w_fit),
                         validation_data=validation, epochs=epochs, verbose=_run.progress(verbose),
-                        callbacks=_run.callbacks(None, patience, callbacks, None)).history
+                        callbacks=_run.callbacks(None, patience, callbacks, None, verbose=verbose)).history
     calibrate(model, X_val, parts.y_val, w_val)
     after = _row_losses(model, X_val, parts.y_val)
     kept = "first" if worse(after, before) else "refit"

@@ -134,7 +134,8 @@ def train_stream(source: Any, target: str, *, problem: str | None = None, catego
     with _stream_batches.original_errors(plan.rows):
         if not finished and first < epochs:
             fit_options["callbacks"] = _run.callbacks(run_dir, patience, callbacks, backup,
-                                                      problem=plan.checked.head.name, monitor=monitor)
+                                                      problem=plan.checked.head.name, monitor=monitor,
+                                                      verbose=verbose if cluster.is_chief else 0)
             history = _fit(plan, batch_size=batch_size, epochs=epochs, first=first, shuffle=(seed, shuffle_rows),
                            where=where, **fit_options)
         seconds = time.perf_counter() - started

@@ -4,7 +4,8 @@ a journal-file or database storage), resumable, parallel, every trial a TensorBo
 The study lives in `log_dir/name/`: `study.journal` (Optuna's storage unless `storage` is
 given), one run directory per trial (listed in `log_dir`'s one HParams config,
 `kerasact.training.experiment`, as every run under `log_dir` is), and at the end
-`best.toml` (the best `ModelSpec`) and `best.keras` (its model). Started again with the same
+`best.toml` (the best `ModelSpec`), `best.keras` (its model) and `report.html` (a leaderboard of
+the trials, each linked to its run's page). Started again with the same
 `log_dir` and `name` (or `storage`), a search keeps its finished trials and runs the rest of
 the budget; a trial whose process died is marked failed.
 """
@@ -23,7 +24,7 @@ import keras
 import optuna
 import pandas as pd
 
-from kerasact import _errors, tabular
+from kerasact import _errors, report, tabular
 from kerasact.inputs import validate
 from kerasact.model import ModelSpec, build_from_spec, load_model
 from kerasact.problems import infer_problem
@@ -146,7 +147,10 @@ def _run(job: Job, name: str, workers: int) -> SearchResult:
     current.set_user_attr("fingerprint", job.fingerprint)
     _fail_dead_trials(current)
     run_trials(job, workers)
-    return _result(optuna.load_study(study_name=name, storage=job.storage), job)
+    found = _result(optuna.load_study(study_name=name, storage=job.storage), job)
+    if report.find_runs(job.study_dir):  # the study's leaderboard page, each trial's run linked
+        report.compare(job.study_dir)
+    return found
 
 
 

@@ -188,7 +188,7 @@ def test_a_killed_worker_is_resumed_from_its_last_epoch(tmp_path):
 
     resumed = _kerasact(*common, "--run-dir", str(killed))
     assert resumed.returncode == 0, resumed.stderr[-3000:]
-    assert f"Epoch {done + 1}/6" in resumed.stdout and "Epoch 1/6" not in resumed.stdout
+    assert f"epoch {done + 1}/6 · " in resumed.stdout and "epoch 1/6 · " not in resumed.stdout  # the progress lines
     unbroken = _kerasact(*common, "--run-dir", str(tmp_path / "runs" / "unbroken"))
     assert unbroken.returncode == 0, unbroken.stderr[-3000:]
     assert sorted(p.name for p in (tmp_path / "runs").iterdir() if p.is_dir()) == ["experiment", "killed", "unbroken"]

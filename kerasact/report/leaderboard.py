@@ -1,0 +1,101 @@
+"""A log directory → `report.html` comparing every finished run under it: a sortable leaderboard
+(the settings that differ between runs, test metrics, time), the best run of each problem marked,
+each run linked to its own page. `kerasact search` leaves one in its study folder."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from kerasact.report import _html as H
+from kerasact.report.run_page import REPORT_FILE, RUN_FILE
+
+DEPTH = 5  # runs are found this many folder levels below the log directory at most (`<study>/<trial>/...`)
+HEADLINE = ("accuracy", "r2", "f1_macro", "binary_accuracy")  # the first of these a run has ranks it (higher wins)
+SHOWN_METRICS = ("accuracy", "r2", "roc_auc", "log_loss", "f1_macro", "rmse", "mae", "loss")
+SKIPPED_SETTINGS = ("recipe", "problem")  # columns of their own
+
+
+def find_runs(log_dir: Path, depth: int = DEPTH) -> list[tuple[Path, dict[str, Any]]]:
+    """(run directory, metrics.json) of each finished kerasact run below `log_dir`, by path; hidden
+    folders and links are skipped, damaged files left out.
+
+    Example:
+        >>> [path.name for path, _ in find_runs(Path("runs"))]  # doctest: +SKIP
+        ['20261207-101500-relu-64-1a2b']
+    """
+    found: list[tuple[Path, dict[str, Any]]] = []
+    try:
+        entries = sorted(os.scandir(log_dir), key=lambda e: e.name)
+    except OSError:
+        return found
+    for entry in entries:
+        if entry.name.startswith(".") or not entry.is_dir(follow_symlinks=False):
+            continue
+        folder = Path(entry.path)
+        try:
+            data = json.loads((folder / RUN_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            data = None
+        if isinstance(data, dict) and data.get("problem") and isinstance(data.get("hparams"), dict):
+            found.append((folder, data))
+        elif depth > 1:
+            found += find_runs(folder, depth - 1)
+    return found
+
+
+def _headline(run: dict[str, Any]) -> tuple[str, float] | None:
+    test = run.get("test") or {}
+    return next(((m, test[m]) for m in HEADLINE if isinstance(test.get(m), (int, float))), None)
+
+
+def compare(log_dir: str | os.PathLike) -> Path:
+    """Write `log_dir/report.html`, the leaderboard of the runs below `log_dir`; returns its path.
+
+    Example:
+        >>> compare("runs")  # doctest: +SKIP
+        PosixPath('runs/report.html')
+    """
+    log_dir = Path(log_dir)
+    runs = find_runs(log_dir)
+    if not runs:
+        raise ValueError(f"log_dir={str(log_dir)!r} holds no finished kerasact run (a folder with {RUN_FILE}) in "
+                         f"its {DEPTH} levels below: pass the --log-dir of `kerasact train` or a search's study "
+                         f"folder.")
+    settings: dict[str, set[str]] = {}
+    for _, run in runs:
+        for key, value in run["hparams"].items():
+            settings.setdefault(key, set()).add(repr(value))
+    differing = [k for k, seen in settings.items() if len(seen) > 1 and k not in SKIPPED_SETTINGS]
+    metrics = [m for m in SHOWN_METRICS if any(m in (run.get("test") or {}) for _, run in runs)]
+    best: dict[str, float] = {}
+    for _, run in runs:
+        found = _headline(run)
+        if found is not None:
+            best[run["problem"]] = max(best.get(run["problem"], found[1]), found[1])
+    rows, marked, keys = [], [], []
+    for path, run in runs:
+        name = path.relative_to(log_dir).as_posix()
+        page = path / REPORT_FILE
+        link = H.Raw(f'<a href="{H.esc(page.relative_to(log_dir).as_posix())}">{H.esc(name)}</a>') if page.is_file() \
+            else name
+        test, found = run.get("test") or {}, _headline(run)
+        rows.append([link, run["hparams"].get("recipe", path.parent.name), run["problem"],
+                     *(H.setting(run["hparams"].get(k, "")) for k in differing), *(test.get(m) for m in metrics),
+                     run.get("epochs_run"), run.get("train_seconds")])
+        keys.append([None] * (3 + len(differing)) + [f"{name}:test.{m}" for m in metrics] + [None, None])
+        marked.append(found is not None and found[1] == best.get(run["problem"]))
+    head = ["run", "recipe", "problem", *differing, *(f"test {m}" for m in metrics), "epochs", "seconds"]
+    intro = (f"<p>{len(runs)} runs below <code>{H.esc(log_dir)}</code>. Click a column to sort; the best run of each "
+             f"problem (by test {' / '.join(HEADLINE[:2])}) is marked green. Settings shown are those that differ "
+             f"between runs.</p>")
+    board = H.table(head, rows, sortable=True, keys=keys, marked=marked)
+    text = H.page(f"kerasact runs: {log_dir.resolve().name}", [f"{len(runs)} runs · {log_dir}"],
+                  [("leaderboard", "Leaderboard", intro + board)])
+    target = log_dir / REPORT_FILE
+    staging = target.with_name(f".{REPORT_FILE}.{os.getpid()}.tmp")
+    staging.write_text(text, encoding="utf-8")
+    os.replace(staging, target)
+    return target

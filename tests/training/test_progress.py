@@ -1,0 +1,85 @@
+"""The progress a run shows: one line rewritten in place on a terminal, a few lines in a log,
+the best epoch by the metric the run keeps its epoch by; and the kept epoch metrics.json records."""
+
+from __future__ import annotations
+
+import io
+
+import keras
+import numpy as np
+import pytest
+
+import kerasact
+from kerasact.training import _run
+from kerasact.training.best_epoch import RestoreBestEpoch
+from kerasact.training.progress import LINES, Progress
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def _drive(progress: Progress, losses: list[float]) -> None:
+    progress.set_params({"epochs": len(losses)})
+    progress.on_train_begin()
+    for epoch, loss in enumerate(losses):
+        progress.on_epoch_end(epoch, {"loss": loss, "val_loss": loss + 0.1, "val_accuracy": 1 - loss})
+    progress.on_train_end()
+
+
+def test_a_log_gets_a_few_lines_with_the_first_and_the_last_epoch():
+    out = io.StringIO()
+    _drive(Progress([], stream=out), list(np.linspace(1.0, 0.1, 256)))
+    lines = out.getvalue().splitlines()
+    assert 3 <= len(lines) <= LINES + 2
+    assert lines[0].startswith("epoch 1/256 ") and lines[-1].startswith("epoch 256/256 ")
+    assert "\r" not in out.getvalue()
+
+
+def test_a_run_stopped_between_logged_epochs_still_shows_its_last():
+    out = io.StringIO()
+    progress = Progress([], stream=out)
+    progress.set_params({"epochs": 100})
+    progress.on_train_begin()
+    for epoch in range(37):  # early stopping ended it at epoch 37
+        progress.on_epoch_end(epoch, {"loss": 1.0, "val_loss": 1.0})
+    progress.on_train_end()
+    last = out.getvalue().splitlines()[-1]
+    assert last.startswith("epoch 37/100 ") and last.endswith(" in all") and "left" not in last
+
+
+def test_a_terminal_gets_one_line_rewritten_in_place():
+    out = Terminal()
+    _drive(Progress([], stream=out), [0.9, 0.5, 0.7])
+    text = out.getvalue()
+    assert text.count("\r") == 4 and text.endswith("\n") and text.count("\n") == 1  # 3 epochs, then the final line
+    assert "epoch 3/3" in text.split("\r")[-1] and "best 0.6000 at epoch 2" in text.split("\r")[-1]
+
+
+def test_the_best_epoch_follows_the_metric_the_run_keeps_its_epoch_by():
+    out = io.StringIO()
+    keeper = RestoreBestEpoch("val_accuracy", "max")
+    progress = Progress([keeper], stream=out)
+    _drive(progress, [0.9, 0.2, 0.2, 0.5])  # val_accuracy 0.1, 0.8, 0.8, 0.5: the latest of the tied best
+    assert progress.metric == "val_accuracy" and progress.best == (pytest.approx(0.8), 3)
+
+
+def test_kept_epoch_is_the_restored_one_or_none_for_the_last():
+    keeper = RestoreBestEpoch("val_loss", "min")
+    keeper.best_epoch = 4
+    assert _run.kept_epoch([keeper]) == 5
+    stopper = keras.callbacks.EarlyStopping(restore_best_weights=True)
+    stopper.best_epoch, stopper.stopped_epoch = 2, 0  # ran to the end: Keras 3 restores nothing
+    assert _run.kept_epoch([stopper]) is None
+    stopper.stopped_epoch = 7
+    assert _run.kept_epoch([stopper]) == 3
+
+
+def test_train_prints_progress_lines_not_kerass_per_epoch_lines(capsys):
+    X = np.random.default_rng(0).normal(size=(120, 3)).astype("float32")
+    y = (X[:, 0] > 0).astype(int)
+    model = kerasact.build_model("binary", 3, hidden=[4])
+    kerasact.train(model, X, y, epochs=30, verbose="auto", diagnostics=False)
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("epoch ")]
+    assert 3 <= len(lines) <= LINES + 2 and lines[-1].startswith("epoch 30/30 ")
