@@ -52,6 +52,7 @@ class Progress(keras.callbacks.Callback):
         self.best: tuple[float, int] | None = None
         self.started = 0.0
         self.first = 0
+        self.first_done = 0.0  # when the first epoch ended: the later ones time the rest
         self.width = 0
         self.last: tuple[int, dict[str, Any]] | None = None  # the latest epoch and its logs
         self.said = True  # whether the latest epoch's line is out (a log skips most epochs)
@@ -63,7 +64,7 @@ class Progress(keras.callbacks.Callback):
     def on_train_begin(self, logs: dict | None = None) -> None:
         self.started, self.best, self.first, self.last = time.perf_counter(), None, -1, None
 
-    def line(self, epoch: int, logs: dict[str, Any], final: bool = False) -> str:
+    def line(self, epoch: int, logs: dict[str, Any], final: bool = False, now: float | None = None) -> str:
         """The progress text after `epoch` (0-based) with its logs; `final`: the run ended there
         (early stopping included), so the time shown is the time taken, not the time left."""
         total = self.params.get("epochs") or epoch + 1
@@ -72,8 +73,9 @@ class Progress(keras.callbacks.Callback):
             better = self.best is None or (value <= self.best[0] if self.mode == "min" else value >= self.best[0])
             if better:  # the latest of tied epochs, as RestoreBestEpoch keeps
                 self.best = (float(value), epoch + 1)
-        done = epoch + 1 - self.first
-        left = (time.perf_counter() - self.started) / max(done, 1) * (total - epoch - 1)
+        now = time.perf_counter() if now is None else now
+        # Timed from the first epoch's end: the first one also builds and traces the steps.
+        left = (now - self.first_done) / max(epoch - self.first, 1) * (total - epoch - 1)
         parts = [f"epoch {epoch + 1}/{total}"]
         if "loss" in logs:
             parts.append(f"loss {logs['loss']:.4f}")
@@ -82,14 +84,18 @@ class Progress(keras.callbacks.Callback):
         if self.best is not None:
             parts.append(f"best {self.best[0]:.4f} at epoch {self.best[1]}")
         ended = final or epoch + 1 >= total
-        parts.append(f"{_clock(time.perf_counter() - self.started)} in all" if ended else f"{_clock(left)} left")
+        if ended:
+            parts.append(f"{_clock(now - self.started)} in all")
+        elif epoch > self.first:
+            parts.append(f"{_clock(left)} left")
         return " · ".join(parts)
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        now = time.perf_counter()
         if self.first < 0:
-            self.first = epoch  # a resumed run starts mid-way: its time left counts from here
+            self.first, self.first_done = epoch, now  # a resumed run starts mid-way
         self.last = (epoch, dict(logs or {}))
-        text = self.line(*self.last)
+        text = self.line(*self.last, now=now)
         total = self.params.get("epochs") or epoch + 1
         out = self._out
         if out.isatty():

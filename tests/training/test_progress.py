@@ -83,3 +83,18 @@ def test_train_prints_progress_lines_not_kerass_per_epoch_lines(capsys):
     kerasact.train(model, X, y, epochs=30, verbose="auto", diagnostics=False)
     lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("epoch ")]
     assert 3 <= len(lines) <= LINES + 2 and lines[-1].startswith("epoch 30/30 ")
+
+
+def test_time_left_is_timed_from_the_end_of_the_first_epoch(monkeypatch):
+    """The first epoch also builds and traces the steps: it says no time left, and the estimate
+    after it uses the later epochs' pace (here 1 s each, after a 60 s first epoch)."""
+    clock = iter([0.0, 60.0, 61.0, 62.0])
+    monkeypatch.setattr("kerasact.training.progress.time.perf_counter", lambda: next(clock))
+    out = io.StringIO()
+    progress = Progress([], stream=out)
+    progress.set_params({"epochs": 12})
+    progress.on_train_begin()  # t = 0
+    progress.on_epoch_end(0, {"loss": 1.0})  # t = 60 (first epoch ends), read once for its line
+    progress.on_epoch_end(1, {"loss": 0.9})  # t = 61 -> 1 s an epoch, 10 left
+    first, second = out.getvalue().splitlines()
+    assert "left" not in first and second.endswith("0:10 left")
