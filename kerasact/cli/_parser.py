@@ -15,7 +15,8 @@ import kerasact
 from kerasact._presets import DEFAULT_PRESET, PRESETS, STREAM_PRESET
 from kerasact.cli import recipe
 
-_VERBOSE = "show TensorFlow's own log lines (C++ start-up, retracing), hidden by default"
+_VERBOSE = ("show TensorFlow's own log lines (C++ start-up, retracing), hidden by default; with train, Keras's "
+            "line per epoch instead of the one progress line")
 _CLOSING = ("exit status: 0 done, 2 bad usage or input (one line on stderr), 1 the run failed.\n"
             "From Python: kerasact.train_table('penguins.csv', 'species', log_dir='runs'); demos: python -m recipes.")
 

@@ -92,7 +92,8 @@ class TableEstimator(BaseEstimator):
                   validation_data=pipeline.in_order(X_["val"], y_["val"], w_["val"], dtype=execution.model_dtype(model),
                                                     batch_size=execution.eval_batch_size(run["batch_size"]),
                                                     every_epoch=True),
-                  epochs=run["epochs"], callbacks=_run.callbacks(None, run["patience"], extra, None),
+                  epochs=run["epochs"],
+                  callbacks=_run.callbacks(None, run["patience"], extra, None, verbose=self.verbose),
                   verbose=_run.progress(self.verbose))
         calibrate(model, X_["val"], y_["val"], w_["val"])  # a preset's temperature, from the validation rows
         self.model_, self.preset_ = model, row.name

@@ -6,8 +6,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from kerasact.report.figures import OUTPUTS_FILE
 from kerasact.report.leaderboard import compare, find_runs
-from kerasact.report.run_page import BASELINES_FILE, OUTPUTS_FILE, REPORT_FILE, RUN_FILE, build_run, read_run
+from kerasact.report.run_page import BASELINES_FILE, REPORT_FILE, RUN_FILE, build_run, read_run
 
 
 def build(path: str | os.PathLike) -> Path:

@@ -1,13 +1,16 @@
 """A log directory → `report.html` comparing every finished run under it: a sortable leaderboard
-(the settings that differ between runs, test metrics, time), the best run of each problem marked,
+(the settings that differ between runs, test metrics, time), the best run of each recipe and problem
+marked,
 each run linked to its own page. `kerasact search` leaves one in its study folder."""
 
 from __future__ import annotations
 
 import json
+import math
 import os
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from kerasact.report import _html as H
 from kerasact.report.run_page import REPORT_FILE, RUN_FILE
@@ -47,8 +50,15 @@ def find_runs(log_dir: Path, depth: int = DEPTH) -> list[tuple[Path, dict[str, A
 
 
 def _headline(run: dict[str, Any]) -> tuple[str, float] | None:
+    """The run's first `HEADLINE` test metric with a finite value (a NaN R² never ranks)."""
     test = run.get("test") or {}
-    return next(((m, test[m]) for m in HEADLINE if isinstance(test.get(m), (int, float))), None)
+    return next(((m, test[m]) for m in HEADLINE if isinstance(test.get(m), (int, float)) and math.isfinite(test[m])),
+                None)
+
+
+def _group(path: Path, run: dict[str, Any]) -> tuple[str, str]:
+    """Runs that compete: the same recipe (a data file's name, a recipe, a study) and problem."""
+    return str(run["hparams"].get("recipe", path.parent.name)), str(run["problem"])
 
 
 def compare(log_dir: str | os.PathLike) -> Path:
@@ -70,27 +80,28 @@ def compare(log_dir: str | os.PathLike) -> Path:
             settings.setdefault(key, set()).add(repr(value))
     differing = [k for k, seen in settings.items() if len(seen) > 1 and k not in SKIPPED_SETTINGS]
     metrics = [m for m in SHOWN_METRICS if any(m in (run.get("test") or {}) for _, run in runs)]
-    best: dict[str, float] = {}
-    for _, run in runs:
+    best: dict[tuple[str, str], float] = {}
+    for path, run in runs:
         found = _headline(run)
         if found is not None:
-            best[run["problem"]] = max(best.get(run["problem"], found[1]), found[1])
+            best[_group(path, run)] = max(best.get(_group(path, run), found[1]), found[1])
     rows, marked, keys = [], [], []
     for path, run in runs:
         name = path.relative_to(log_dir).as_posix()
         page = path / REPORT_FILE
-        link = H.Raw(f'<a href="{H.esc(page.relative_to(log_dir).as_posix())}">{H.esc(name)}</a>') if page.is_file() \
-            else name
+        # A relative URL, each part percent-encoded: a folder named "a#1" or "javascript:x" stays a path.
+        href = "./" + quote((page.relative_to(log_dir)).as_posix())
+        link = H.Raw(f'<a href="{H.esc(href)}">{H.esc(name)}</a>') if page.is_file() else name
         test, found = run.get("test") or {}, _headline(run)
         rows.append([link, run["hparams"].get("recipe", path.parent.name), run["problem"],
                      *(H.setting(run["hparams"].get(k, "")) for k in differing), *(test.get(m) for m in metrics),
                      run.get("epochs_run"), run.get("train_seconds")])
         keys.append([None] * (3 + len(differing)) + [f"{name}:test.{m}" for m in metrics] + [None, None])
-        marked.append(found is not None and found[1] == best.get(run["problem"]))
+        marked.append(found is not None and found[1] == best.get(_group(path, run)))
     head = ["run", "recipe", "problem", *differing, *(f"test {m}" for m in metrics), "epochs", "seconds"]
     intro = (f"<p>{len(runs)} runs below <code>{H.esc(log_dir)}</code>. Click a column to sort; the best run of each "
-             f"problem (by test {' / '.join(HEADLINE[:2])}) is marked green. Settings shown are those that differ "
-             f"between runs.</p>")
+             f"recipe and problem (by test {' / '.join(HEADLINE[:2])}) is marked green. Settings shown are those "
+             f"that differ between runs.</p>")
     board = H.table(head, rows, sortable=True, keys=keys, marked=marked)
     text = H.page(f"kerasact runs: {log_dir.resolve().name}", [f"{len(runs)} runs · {log_dir}"],
                   [("leaderboard", "Leaderboard", intro + board)])

@@ -6,19 +6,18 @@ a page needs neither TensorFlow nor the training rows."""
 from __future__ import annotations
 
 import json
+import math
 import os
-from collections.abc import Callable
-from functools import partial
+import shlex
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from kerasact import plots
 from kerasact.report import _html as H
+from kerasact.report import figures as drawn
 
 REPORT_FILE, RUN_FILE = "report.html", "metrics.json"
-OUTPUTS_FILE, BASELINES_FILE = "test_outputs.npz", "baselines.json"  # the test rows' outputs; `kerasact train`'s
+BASELINES_FILE = "baselines.json"  # `kerasact train`'s test metrics beside its baselines
 REFERENCE = "HistGradientBoosting"  # the baseline the verdict line names when the run has it
 
 
@@ -43,30 +42,38 @@ def read_run(run_dir: str | os.PathLike) -> dict[str, Any]:
     return data
 
 
+def _finite(value: Any) -> bool:
+    return isinstance(value, (int, float)) and math.isfinite(value)
+
+
+def _against(mine: float, name: str, theirs: float) -> str:
+    """"better than X by d (x)", "worse than …", or "level with X (x)"; higher is better."""
+    if mine == theirs:
+        return f"level with {name} ({theirs:.4f})"
+    return f"{'better' if mine > theirs else 'worse'} than {name} by {abs(mine - theirs):.4f} ({theirs:.4f})"
+
+
 def _verdict_line(run: dict[str, Any], baselines: dict[str, Any] | None) -> tuple[str, bool]:
-    """The sentence a user reads first, and whether it is bad news."""
+    """The sentence a user reads first, and whether it is bad news: against HistGradientBoosting
+    when `kerasact train` saved its baselines, else against the constant predictor and the linear
+    model (the verdict's metrics, accuracy or R², are higher-is-better)."""
     verdict = run.get("verdict") or {}
-    metric = verdict.get("metric")
-    if baselines and metric:
-        row = dict((m, v) for m, v in baselines["rows"]).get(metric)
-        names = baselines["names"]
-        if row and REFERENCE in names and row[1 + names.index(REFERENCE)] is not None and row[0] is not None:
+    metric, mine = verdict.get("metric"), verdict.get("model")
+    if not metric:
+        return "No verdict: this run kept no test rows in memory.", False
+    if baselines:
+        row, names = dict((m, v) for m, v in baselines["rows"]).get(metric), baselines["names"]
+        if row and REFERENCE in names:
             mine, theirs = row[0], row[1 + names.index(REFERENCE)]
-            word = "better" if mine > theirs else "worse" if mine < theirs else "as good as"
-            by = f" by {abs(mine - theirs):.4f}" if mine != theirs else ""
-            return (f"Test {metric} {mine:.4f}: {word} than {REFERENCE}{by} ({theirs:.4f}) on the same split.",
-                    mine < theirs)
-    if metric:
-        references = {"the constant predictor": verdict.get("constant"),
-                      verdict.get("linear_model"): verdict.get("linear")}
-        below = [f"{name} ({value:.4f})" for name, value in references.items() if value is not None
-                 and verdict["model"] < value]
-        if below:
-            return f"Test {metric} {verdict['model']:.4f} is below {' and '.join(below)} on the same split.", True
-        said = [f"{'level with' if value == verdict['model'] else 'above'} {name} ({value:.4f})"
-                for name, value in references.items() if value is not None]
-        return f"Test {metric} {verdict['model']:.4f}: {' and '.join(said)} on the same split.", False
-    return "No verdict: this run kept no test rows in memory.", False
+            if _finite(mine) and _finite(theirs):
+                line = f"Test {metric} {mine:.4f}: {_against(mine, REFERENCE, theirs)} on the same split."
+                return line, mine < theirs
+    if not _finite(mine):
+        return f"Test {metric} is undefined on these test rows (too few, or one class only).", True
+    references = {"the constant predictor": verdict.get("constant"), verdict.get("linear_model"): verdict.get("linear")}
+    said = [_against(mine, name, value) for name, value in references.items() if _finite(value)]
+    bad = any(_finite(value) and mine < value for value in references.values())
+    return f"Test {metric} {mine:.4f}: {' and '.join(said) or 'no yardstick to compare with'} on the same split.", bad
 
 
 def _result(run: dict[str, Any], baselines: dict[str, Any] | None, figures: dict[str, bytes]) -> str:
@@ -104,10 +111,14 @@ def _data(run: dict[str, Any]) -> str:
     parts.append(f"<p>{H.esc(target)}</p>")
     schema = (run.get("schema") or {}).get("columns")
     if schema:
-        total = max(sum(n.values()), 1)
+        read = (run.get("schema") or {}).get("rows")  # the rows the schema was read from (the training rows)
+        if read:
+            parts.append(f"<p class=muted>Read from {read} rows (<code>train_table</code>: the training rows); the "
+                         f"missing and distinct values count there.</p>")
         parts.append(H.table(["column", "kind", "why", "missing", "missing share", "distinct values"],
                              [[c["name"], c["kind"], c.get("why", c["rule"]), c["missing"],
-                               f"{c['missing'] / total:.1%}", c["distinct"]] for c in schema], sortable=True))
+                               f"{c['missing'] / read:.1%}" if read else None, c["distinct"]] for c in schema],
+                             sortable=True))
     return "".join(parts)
 
 
@@ -166,55 +177,23 @@ def _model(run: dict[str, Any], run_dir: Path) -> str:
                              [[r["name"], r["type"], r["output"], r["params"]] for r in model["layers"]]))
     settings = [[k, H.setting(v)] for k, v in run["hparams"].items()]
     parts.append("<h3>Settings</h3>" + H.table(["setting", "value"], settings))
+    again = run.get("refit")
+    if again:
+        kept = "the refit model, which learned again" if again.get("kept") == "refit" else \
+            "the first fit's model (the refit did worse on the validation rows)"
+        parts.append(f"<p class=warn>model.keras is {kept} from {again.get('rows')} training and test rows; every "
+                     f"number on this page is the first fit's.</p>")
     parts.append(f"<p class=muted>Trained {run.get('epochs_run', '?')} epochs in {run.get('train_seconds', 0):.1f} s; "
                  f"seed {run.get('seed')}.</p>")
     parts.append("<h3>Versions</h3>" + H.table(["library", "version"], list((run.get("versions") or {}).items())))
-    model_file = run_dir / "model.keras"
+    model_file = run_dir / "model.keras"  # run_dir is absolute here: the commands work from any folder
     parts.append("<h3>Use it</h3><pre>" + H.esc(
-        f"# predictions for new rows (a CSV with the same columns)\nkerasact predict {model_file} DATA.csv\n"
-        f"# in Python\nimport kerasact\nmodel = kerasact.load_model('{model_file}')\n"
-        f"# rebuild this page\nkerasact report {run_dir}\n"
-        f"# the run in TensorBoard\ntensorboard --logdir {run_dir.parent.parent}") + "</pre>")
+        f"# predictions for new rows (a CSV with the same columns)\n"
+        f"kerasact predict {shlex.quote(str(model_file))} DATA.csv\n"
+        f"# in Python\nimport kerasact\nmodel = kerasact.load_model({str(model_file)!r})\n"
+        f"# rebuild this page\nkerasact report {shlex.quote(str(run_dir))}\n"
+        f"# the run in TensorBoard\ntensorboard --logdir {shlex.quote(str(run_dir.parent.parent))}") + "</pre>")
     return "".join(parts)
-
-
-def _figure_makers(run: dict[str, Any], outputs: dict[str, np.ndarray] | None) -> dict[str, Callable[[], Any]]:
-    """The page's figures, undrawn, by what the run kept."""
-    history = run.get("history") or {"loss": []}
-    makers: dict[str, Callable[[], Any]] = {
-        "learning_curves": partial(plots.learning_curves, history, chosen=run.get("kept_epoch"))}
-    evidence = run.get("evidence") or {}
-    if outputs is not None:
-        T, P, family, classes = outputs["truth"], outputs["predicted"], evidence.get("family"), evidence.get("classes")
-        if family == "values":
-            makers |= {"predicted_vs_true": partial(plots.parity, T, P), "residuals": partial(plots.residuals, T, P)}
-        elif family == "categorical":
-            names = classes or [str(j) for j in range(T.shape[1])]
-            makers |= {"confusion_matrix": partial(plots.confusion_matrix, np.asarray(names)[T.argmax(1)],
-                                                   np.asarray(names)[P.argmax(1)], labels=names),
-                       "roc_and_precision_recall": partial(plots.roc_pr, T, P, names=names),
-                       "reliability": partial(plots.reliability, T, P, top_label=True)}
-        elif family == "binary":
-            one = T.shape[1] == 1 and classes is not None and len(classes) == 2
-            if one:
-                makers["confusion_matrix"] = partial(plots.confusion_matrix, np.asarray(classes)[(T[:, 0] > 0.5) * 1],
-                                                     np.asarray(classes)[(P[:, 0] > 0.5) * 1], labels=classes)
-            names = [f"P({classes[1]})"] if one else (classes if classes and len(classes) == T.shape[1] else None)
-            makers |= {"roc_and_precision_recall": partial(plots.roc_pr, T, P, names=names),
-                       "reliability": partial(plots.reliability, T, P)}
-    report = run.get("diagnostics") or {}
-    if report.get("gradient_norms"):
-        stalled = {name: row.get("stalled_fraction") for name, row in (report.get("layers") or {}).items()}
-        makers["training_health"] = partial(plots.training_health, report["gradient_norms"], stalled)
-    return makers
-
-
-def _outputs(run_dir: Path) -> dict[str, np.ndarray] | None:
-    path = run_dir / OUTPUTS_FILE
-    if not path.is_file():
-        return None
-    with np.load(path) as kept:
-        return {"truth": kept["truth"], "predicted": kept["predicted"]}
 
 
 def build_run(run_dir: str | os.PathLike) -> Path:
@@ -227,11 +206,11 @@ def build_run(run_dir: str | os.PathLike) -> Path:
         >>> build_run(result.run_dir)  # doctest: +SKIP
         PosixPath('runs/binary/20261207-101500-relu-64-1a2b/report.html')
     """
-    run_dir = Path(run_dir)
+    run_dir = Path(run_dir).resolve()  # `kerasact report .` inside a run still names the run
     run = read_run(run_dir)
     baselines_path = run_dir / BASELINES_FILE
     baselines = json.loads(baselines_path.read_text(encoding="utf-8")) if baselines_path.is_file() else None
-    figures = {name: plots.png_bytes(make()) for name, make in _figure_makers(run, _outputs(run_dir)).items()}
+    figures = {name: plots.png_bytes(make()) for name, make in drawn.makers(run, drawn.outputs(run_dir)).items()}
     n = run.get("n_samples") or {}
     subtitle = [f"{run['problem']} · {run_dir.name}",
                 " · ".join(f"{v} {k} rows" for k, v in n.items()) + f" · {run.get('train_seconds', 0):.1f} s training"]

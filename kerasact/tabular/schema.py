@@ -106,6 +106,7 @@ class Schema:
     """
 
     columns: tuple[Column, ...]
+    rows: int | None = None  # the rows the schema was read from (None: a schema saved before it was kept)
 
     @property
     def features(self) -> tuple[Column, ...]:
@@ -119,18 +120,20 @@ class Schema:
         """The schema as a printable table: column, kind, rule, missing and distinct values."""
         width = max([len("column"), *(len(str(c.name)) for c in self.columns)])
         lines = [f"{'column':<{width}}  {'kind':<11}  {'missing':>7}  {'distinct':>8}  rule"]
-        lines += [f"{str(c.name):<{width}}  {c.kind:<11}  {c.missing:>7}  {c.distinct:>8}  {REASONS[c.rule]}"
-                  for c in self.columns]
+        lines += [f"{str(c.name):<{width}}  {c.kind:<11}  {c.missing:>7}  {c.distinct:>8}  "
+                  f"{REASONS.get(c.rule, c.rule)}" for c in self.columns]
         return "\n".join(lines)
 
     def to_dict(self, *, why: bool = False) -> dict[str, Any]:
         """The columns as plain dicts; `why` adds each one's reason in words (a run's metrics.json)."""
-        return {"columns": [dict(vars(c)) | ({"why": REASONS[c.rule]} if why else {}) for c in self.columns]}
+        columns = [dict(vars(c)) | ({"why": REASONS.get(c.rule, c.rule)} if why else {}) for c in self.columns]
+        state: dict[str, Any] = {"columns": columns}
+        return state | ({"rows": self.rows} if self.rows is not None else {})
 
     @classmethod
     def from_dict(cls, state: Mapping[str, Any]) -> Schema:
         try:
-            return cls(tuple(Column(**column) for column in state["columns"]))
+            return cls(tuple(Column(**column) for column in state["columns"]), state.get("rows"))
         except (KeyError, TypeError) as err:
             raise ValueError(f"schema state is not a kerasact schema ({err}); it must come from Schema.to_dict().") \
                 from None
@@ -191,7 +194,7 @@ def infer_schema(frame: pd.DataFrame, *, categorical: Iterable[str] = (), numeri
                 warnings.warn(f"column {name!r} is dropped: {row.reason}. Keep it with categorical=[{name!r}].",
                               UserWarning, stacklevel=2)
         columns.append(Column(str(name), kind, rule, int(column.isna().sum()), int(values.nunique())))
-    schema = Schema(tuple(columns))
+    schema = Schema(tuple(columns), len(frame))
     if not schema.features:
         raise ValueError("the table has no feature columns left (all dropped); keep some with categorical=[...] "
                          "or numeric=[...].")

@@ -4,6 +4,7 @@ callbacks, the progress setting, the run directory, the NaN advice and the finis
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -53,24 +54,6 @@ def callbacks(run_dir: Path | None, patience: int | None, extra: Sequence[keras.
         found.append(monitor)
     found += list(extra) + ([backup] if backup else [])  # the backup after the others: it keeps what they left
     return found + ([Progress(found)] if verbose == "auto" else [])
-
-
-def kept_epoch(steps: Sequence[keras.callbacks.Callback]) -> int | None:
-    """The epoch (1-based) whose weights a finished fit kept, when a callback restored an earlier
-    one (`RestoreBestEpoch`; `EarlyStopping` that stopped and restored); None: the last epoch.
-
-    Example:
-        >>> kept_epoch([]) is None
-        True
-    """
-    for step in steps:
-        best = getattr(step, "best_epoch", None)
-        if isinstance(step, keras.callbacks.EarlyStopping):  # restores only when it stops (Keras 3)
-            restored = step.restore_best_weights and getattr(step, "stopped_epoch", 0) > 0
-            best = best if restored else None
-        if isinstance(best, int):
-            return best + 1
-    return None
 
 
 def diagnostics(setting: bool | int, X: Any, y: Any, run_dir: Path | None, *, seed: int,
@@ -219,4 +202,8 @@ def write_run(result: Any, figures: Mapping[str, Any], hparams: Mapping[str, Any
         "verdict": result.verdict.to_dict() if getattr(result, "verdict", None) is not None else None,
     })
     experiment.record(root)  # after metrics.json: the config reads it
-    report.build_run(run_dir)
+    try:
+        report.build_run(run_dir)
+    except Exception as err:  # the model and metrics are saved: a page that cannot be drawn must not fail the run
+        warnings.warn(f"report.html was not written ({type(err).__name__}: {err}); the run is complete. "
+                      f"Rebuild the page with: kerasact report {run_dir}", UserWarning, stacklevel=2)

@@ -18,6 +18,7 @@ strict `<` (the first of tied epochs), and a small accuracy sample ties often.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Literal
 
 import keras
@@ -81,3 +82,32 @@ class RestoreBestEpoch(keras.callbacks.Callback):
         """Load the kept weights."""
         if self._weights is not None:
             self.model.set_weights(self._weights)
+
+
+def keeper(steps: Sequence[keras.callbacks.Callback]) -> keras.callbacks.Callback | None:
+    """The callback among a fit's `steps` whose epoch the fit ends with: a `RestoreBestEpoch`, or an
+    `EarlyStopping` that restores its best weights (Keras 3 restores them when training ends,
+    stopped early or not: `keras/src/callbacks/early_stopping.py::on_train_end`); None: the last.
+
+    Example:
+        >>> keeper([RestoreBestEpoch()]).monitor
+        'val_loss'
+    """
+    return next((step for step in steps if isinstance(step, RestoreBestEpoch) or (
+        isinstance(step, keras.callbacks.EarlyStopping) and step.restore_best_weights)), None)
+
+
+def kept_epoch(steps: Sequence[keras.callbacks.Callback]) -> int | None:
+    """The 1-based epoch whose weights a finished fit kept; None: its last epoch (no keeper, or a
+    `RestoreBestEpoch` that kept the starting weights, which `best_epoch` None says).
+
+    Example:
+        >>> kept_epoch([]) is None
+        True
+    """
+    found = keeper(steps)
+    if found is None or getattr(found, "best_epoch", None) is None:
+        return None
+    if isinstance(found, keras.callbacks.EarlyStopping) and found.best_weights is None:
+        return None  # no epoch logged its monitor: nothing was kept, nothing restored
+    return int(found.best_epoch) + 1

@@ -22,13 +22,15 @@ import numpy as np
 import pandas as pd
 from sklearn.inspection import permutation_importance
 
+from kerasact import tabular
 from kerasact.inputs import LABEL_FORMATS
 from kerasact.problems import ModelHead
+from kerasact.report import OUTPUTS_FILE
 from kerasact.runtime import outputs
 from kerasact.training.verdict import YARDSTICKS
 
-OUTPUTS_FILE = "test_outputs.npz"
 REPEATS = 5  # shuffles per column: the spread shown beside each mean
+MAX_CALLS = 300  # predictions the importance makes at most (columns × shuffles): a wide table shuffles fewer times
 MAX_ROWS = 2000  # test rows the importance reads at most (a seeded sample above)
 MAX_COLUMNS = 200  # columns ranked at most; wider inputs (pixels) are not a table to rank
 WORST = 10  # the worst test rows listed
@@ -52,16 +54,29 @@ class _RawRows:
 
 
 def _rows_frame(X: Any) -> pd.DataFrame:
-    """The test inputs as a DataFrame of raw columns (`feature i` for an array's columns)."""
+    """The test inputs as a DataFrame of the model's input columns (`feature i` for an array's)."""
     if isinstance(X, Mapping):
         return pd.DataFrame({name: np.asarray(values).reshape(len(values)) for name, values in X.items()})
     X = np.asarray(X)
     return pd.DataFrame(X.reshape(len(X), -1), columns=[f"feature {j}" for j in range(int(np.prod(X.shape[1:])))])
 
 
+def _shown_names(model: keras.Model, keys: list[str]) -> list[str]:
+    """A table model's input keys as the table names its columns (Keras-safe names back to "Culmen
+    Length (mm)"); an array's feature names as they are."""
+    if not tabular.has_schema(model):
+        return keys
+    back = {safe: name for name, safe in tabular.layer_names(tabular.schema_of(model)).items()}
+    return [back.get(key, key) for key in keys]
+
+
 def importance(model: keras.Model, X: Any, T: np.ndarray, info: ModelHead, *, seed: int) -> dict[str, Any] | None:
     """Permutation importance of each input column on the test rows; None for an input that is
     not a table of columns (images, sequences) or wider than `MAX_COLUMNS`.
+
+    The rows are sampled here (seeded, at most `MAX_ROWS`) rather than by `max_samples`:
+    scikit-learn scores the unshuffled baseline on every row but the shuffles on the sample, which
+    would shift every column's drop by the sample's own score difference.
 
     Example:
         >>> importance(model, result.split.X_test, T_test, head_of(model), seed=0)  # doctest: +SKIP
@@ -73,14 +88,19 @@ def importance(model: keras.Model, X: Any, T: np.ndarray, info: ModelHead, *, se
         return None
     stick = YARDSTICKS[LABEL_FORMATS[info.labels].family]
     frame = _rows_frame(X) if table else np.asarray(X, np.float32)
-    names = list(frame.columns) if table else [f"feature {j}" for j in range(frame.shape[1])]
+    names = _shown_names(model, list(frame.columns)) if table else [f"feature {j}" for j in range(frame.shape[1])]
+    rows = np.arange(len(T))
+    if len(rows) > MAX_ROWS:
+        rows = np.sort(np.random.default_rng(seed).choice(rows, MAX_ROWS, replace=False))
+    sample = frame.iloc[rows] if table else frame[rows]
+    repeats = max(1, min(REPEATS, MAX_CALLS // max(len(names), 1)))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        found = permutation_importance(_RawRows(model, info, table), frame, T,
-                                       scoring=lambda est, rows, truth: stick.score(truth, est.predict(rows)),
-                                       n_repeats=REPEATS, random_state=seed, max_samples=min(len(T), MAX_ROWS))
-    order = np.argsort(-found.importances_mean, kind="stable")
-    return {"metric": stick.metric, "repeats": REPEATS, "rows": min(len(T), MAX_ROWS),
+        found = permutation_importance(_RawRows(model, info, table), sample, T[rows],
+                                       scoring=lambda est, part, truth: stick.score(truth, est.predict(part)),
+                                       n_repeats=repeats, random_state=seed)
+    order = np.argsort(-np.nan_to_num(found.importances_mean, nan=-np.inf), kind="stable")
+    return {"metric": stick.metric, "repeats": repeats, "rows": len(rows),
             "columns": [{"column": str(names[j]), "mean": float(found.importances_mean[j]),
                          "std": float(found.importances_std[j])} for j in order]}
 
@@ -110,10 +130,13 @@ def _shown(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
-def worst_rows(X: Any, T: np.ndarray, P: np.ndarray, family: str, classes: list[str] | None) -> list[dict[str, Any]]:
-    """The `WORST` test rows by loss: their raw values, the truth and the prediction as a user reads them."""
+def worst_rows(model: keras.Model, X: Any, T: np.ndarray, P: np.ndarray, family: str,
+               classes: list[str] | None) -> list[dict[str, Any]]:
+    """The `WORST` test rows by loss: their raw values (a table's columns by its own names, a
+    missing category blank), the truth and the prediction as a user reads them."""
     losses = row_losses(T, P, family)
-    frame = _rows_frame(X)
+    frame = tabular.to_frame(X, tabular.schema_of(model)) if isinstance(X, Mapping) and tabular.has_schema(model) \
+        else _rows_frame(X)
     if frame.shape[1] > MAX_COLUMNS:  # pixels or a sequence, not columns a person reads: the index is enough
         frame = frame.iloc[:, :0]
     found = []
@@ -146,6 +169,17 @@ def layers(model: keras.Model) -> dict[str, Any]:
     return {"layers": rows, "params": int(model.count_params()), "trainable": trainable}
 
 
+def gather(run_dir: Path, *args: Any, **kwargs: Any) -> dict[str, Any] | None:
+    """`collect`, or None with a warning when it fails: what a report reads must never fail a run
+    that has trained (its page then shows the metrics without the test rows' evidence)."""
+    try:
+        return collect(run_dir, *args, **kwargs)
+    except Exception as err:
+        warnings.warn(f"the report's test-row evidence was not gathered ({type(err).__name__}: {err}); the "
+                      f"run and its metrics are unaffected.", UserWarning, stacklevel=2)
+        return None
+
+
 def collect(run_dir: Path, model: keras.Model, parts: Any, predicted: np.ndarray, info: ModelHead,
             codec: Any, *, seed: int) -> dict[str, Any]:
     """Write `test_outputs.npz` into `run_dir`; return metrics.json's `evidence` (importance,
@@ -158,7 +192,9 @@ def collect(run_dir: Path, model: keras.Model, parts: Any, predicted: np.ndarray
     T = np.asarray(row.as_outputs(parts.y_test, info.units), np.float64)
     P = np.asarray(predicted, np.float64).reshape(T.shape)
     classes = [str(c) for c in codec.classes_] if codec is not None else None
+    if classes is not None and len(classes) != T.shape[1] and not (T.shape[1] == 1 and len(classes) == 2):
+        classes = [str(j) for j in range(T.shape[1])]  # the labels seen are fewer than the outputs: name by index
     np.savez_compressed(run_dir / OUTPUTS_FILE, truth=T, predicted=P)
     return {"family": row.family, "labels": info.labels, "classes": classes,
             "importance": importance(model, parts.X_test, T, info, seed=seed),
-            "worst_rows": worst_rows(parts.X_test, T, P, row.family, classes), "model": layers(model)}
+            "worst_rows": worst_rows(model, parts.X_test, T, P, row.family, classes), "model": layers(model)}

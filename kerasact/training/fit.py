@@ -26,6 +26,7 @@ from kerasact.runtime import distribute, execution, pipeline
 from kerasact.training import _cluster, _rows, _run, evidence
 from kerasact.training import refit as refitting
 from kerasact.training._arguments import check_rows, check_train_arguments
+from kerasact.training.best_epoch import kept_epoch
 from kerasact.training.calibration import calibrate
 from kerasact.training.evaluation import evaluate
 from kerasact.training.verdict import Verdict, judge
@@ -186,7 +187,7 @@ def train(
     monitor = _run.diagnostics(diagnostics, parts.X_train, parts.y_train, run_dir, seed=seed, chief=cluster.is_chief)
     if cluster.replicas > 1 and cluster.is_chief and verbose != 0:
         print(_cluster.global_batch_line(batch_size, cluster, where), flush=True)
-    started, history, steps = time.perf_counter(), {}, []
+    started, history, kept = time.perf_counter(), {}, None
     if not finished and first < epochs:
         sharded = pipeline.held_out(model, parts.X_val, parts.y_val, w_val, batch_size=batch_size)
         # Batched here: Keras would validate a dataset fit at 32 rows a batch, and rebuild a pipeline every epoch.
@@ -202,6 +203,7 @@ def train(
         try:
             history = model.fit(**inputs, **validation, initial_epoch=first, epochs=epochs, callbacks=steps,
                                 verbose=_run.progress(verbose)).history
+            kept = kept_epoch(steps)  # now: a refit fits again with the same callbacks
         except FloatingPointError as err:
             raise FloatingPointError(_run.nan_advice(err, model, backup)) from None
         except Exception as err:  # a lost worker: say so, and how to resume
@@ -219,8 +221,8 @@ def train(
     verdict = judge(model, parts, checked.model_head, predicted, seed)
     if verdict.warning and verbose != 0 and cluster.is_chief:
         print(verdict.warning, flush=True)
-    found = None if run_dir is None else evidence.collect(run_dir, model, parts, predicted, checked.model_head,
-                                                          checked.codec, seed=seed)  # before a refit changes the model
+    found = None if run_dir is None else evidence.gather(run_dir, model, parts, predicted, checked.model_head,
+                                                         checked.codec, seed=seed)  # before a refit changes the model
     again = None if start is None else refitting.refit(
         model, start, checked, parts, rows=_rows.split_rows(checked, test_size=test_size, val_size=val_size, seed=seed),
         epochs=epochs, batch_size=batch_size, seed=seed, patience=patience, class_weight=class_weight,
@@ -229,10 +231,10 @@ def train(
                          epochs_run=len(history.get("loss", [])), resumed_from=first, diagnostics=_run.warn(monitor),
                          verdict=verdict, refit=again)
     if run_dir is not None:
-        figures = {"learning_curves": partial(plots.learning_curves, history, chosen=_run.kept_epoch(steps))} | figures
+        figures = {"learning_curves": partial(plots.learning_curves, history, chosen=kept)} | figures
         rows = {"n_samples": {"train": len(parts.y_train), "validation": len(parts.y_val), "test": len(parts.y_test)},
                 **_cluster.facts(cluster, strategy), **({"refit": again} if again else {}),
-                "kept_epoch": _run.kept_epoch(steps), "evidence": found}
+                "kept_epoch": kept, "evidence": found}
         _run.write_run(result, figures, hparams or {}, rows, batch_size=batch_size, seed=seed, seconds=seconds,
                        problem=checked.head.name, recipe=recipe, root=log_dir, monitor=monitor)
     where.done()  # the run is complete: model.keras and metrics.json replace the backups

@@ -13,16 +13,20 @@ from typing import Any, TextIO
 
 import keras
 
+from kerasact.training.best_epoch import keeper
+
 LINES = 10  # lines a run writes to a log (not a terminal), plus its first and last epoch
 
 
 def _watched(steps: Sequence[keras.callbacks.Callback]) -> tuple[str, str]:
-    """(metric, mode) the run keeps its epoch by: a `RestoreBestEpoch` or `EarlyStopping` among
-    `steps` says; otherwise the validation loss, lower is better."""
-    for step in steps:
+    """(metric, mode) of the progress line's "best": the kept epoch's keeper's (`best_epoch.keeper`),
+    else the first validation metric a callback monitors, else the validation loss (lower is better)."""
+    found = keeper(steps)
+    candidates = [found] if found is not None else list(steps)
+    for step in candidates:
         monitor, mode = getattr(step, "monitor", None), getattr(step, "mode", None)
         if isinstance(monitor, str) and monitor.startswith("val_"):
-            if mode not in ("min", "max"):
+            if mode not in ("min", "max"):  # EarlyStopping's "auto" and Keras's own inference
                 mode = "max" if any(w in monitor for w in ("acc", "auc", "r2")) else "min"
             return monitor, mode
     return "val_loss", "min"
@@ -48,6 +52,7 @@ class Progress(keras.callbacks.Callback):
     def __init__(self, steps: Sequence[keras.callbacks.Callback] = (), stream: TextIO | None = None) -> None:
         super().__init__()
         self.metric, self.mode = _watched(steps)
+        self.keeper = keeper(steps)  # its own best is shown when it has one: the line never disagrees with it
         self.stream = stream
         self.best: tuple[float, int] | None = None
         self.started = 0.0
@@ -61,6 +66,12 @@ class Progress(keras.callbacks.Callback):
     def _out(self) -> TextIO:
         return self.stream if self.stream is not None else sys.stdout
 
+    def _terminal(self) -> bool:
+        try:
+            return bool(self._out.isatty())
+        except (AttributeError, ValueError):  # no stdout (pythonw), a closed stream, a stream without isatty
+            return False
+
     def on_train_begin(self, logs: dict | None = None) -> None:
         self.started, self.best, self.first, self.last = time.perf_counter(), None, -1, None
 
@@ -69,7 +80,10 @@ class Progress(keras.callbacks.Callback):
         (early stopping included), so the time shown is the time taken, not the time left."""
         total = self.params.get("epochs") or epoch + 1
         value = logs.get(self.metric)
-        if isinstance(value, (int, float)) and math.isfinite(value):
+        kept = getattr(self.keeper, "best_epoch", None)
+        if isinstance(kept, int) and isinstance(getattr(self.keeper, "best", None), (int, float)):
+            self.best = (float(self.keeper.best), kept + 1)  # its tie rule: RestoreBestEpoch's last, Keras's first
+        elif isinstance(value, (int, float)) and math.isfinite(value):
             better = self.best is None or (value <= self.best[0] if self.mode == "min" else value >= self.best[0])
             if better:  # the latest of tied epochs, as RestoreBestEpoch keeps
                 self.best = (float(value), epoch + 1)
@@ -98,7 +112,9 @@ class Progress(keras.callbacks.Callback):
         text = self.line(*self.last, now=now)
         total = self.params.get("epochs") or epoch + 1
         out = self._out
-        if out.isatty():
+        if out is None:  # no standard output at all (pythonw): nothing to show
+            return
+        if self._terminal():
             out.write("\r" + text.ljust(self.width))
             self.width = len(text)
         elif epoch == self.first or epoch + 1 == total or (epoch + 1) % max(1, total // LINES) == 0:
@@ -110,11 +126,12 @@ class Progress(keras.callbacks.Callback):
 
     def on_train_end(self, logs: dict | None = None) -> None:
         out = self._out
-        if self.last is None:
+        if self.last is None or out is None:
             return
-        text = self.line(*self.last, final=True)  # stopped early: the time it took, not the time it had left
-        if out.isatty():
+        epoch, logs = self.last
+        text = self.line(epoch, logs, final=True)  # stopped early: the time it took, not the time it had left
+        if self._terminal():
             out.write("\r" + text.ljust(self.width) + "\n")
-        elif not self.said:  # stopped between two logged epochs: its last epoch still shows
+        elif not self.said or epoch + 1 < (self.params.get("epochs") or 0):  # an early stop: the last line says so
             out.write(text + "\n")
         out.flush()

@@ -38,6 +38,7 @@ from kerasact.runtime import distribute, execution, pipeline
 from kerasact.tabular import stream as csv
 from kerasact.training import _cluster, _rows, _run, _stream_batches, _stream_plan
 from kerasact.training._arguments import check_train_arguments
+from kerasact.training.best_epoch import kept_epoch
 from kerasact.training.fit import TrainResult
 
 # stream=None streams CSV files larger than this in all. Measured (benchmarks/tables.py, 2 cores): at 5 MB
@@ -130,7 +131,7 @@ def train_stream(source: Any, target: str, *, problem: str | None = None, catego
                                seed=seed, chief=cluster.is_chief)
     if cluster.replicas > 1 and cluster.is_chief and verbose not in (0, "0"):
         print(_cluster.global_batch_line(batch_size, cluster, where), flush=True)
-    started, history = time.perf_counter(), {}
+    started, history, kept = time.perf_counter(), {}, None
     with _stream_batches.original_errors(plan.rows):
         if not finished and first < epochs:
             fit_options["callbacks"] = _run.callbacks(run_dir, patience, callbacks, backup,
@@ -138,6 +139,7 @@ def train_stream(source: Any, target: str, *, problem: str | None = None, catego
                                                       verbose=verbose if cluster.is_chief else 0)
             history = _fit(plan, batch_size=batch_size, epochs=epochs, first=first, shuffle=(seed, shuffle_rows),
                            where=where, **fit_options)
+            kept = kept_epoch(fit_options["callbacks"])
         seconds = time.perf_counter() - started
         history = backup.history if backup else history
         (test, figures), (val, _) = plan.score(2, batch_size), plan.score(1, batch_size)
@@ -148,8 +150,9 @@ def train_stream(source: Any, target: str, *, problem: str | None = None, catego
         facts = {**_cluster.facts(cluster, strategy), "streamed": True, "sources": [str(f) for f in files],
                  "n_samples": dict(zip(_stream_plan.PARTS, n)),
                  "sample_rows": len(held), "rows_trained": n[0] * (result.epochs_run - first),
-                 "scored_rows": {"validation": int((held == 1).sum()), "test": int((held == 2).sum())}}
-        curves = {"learning_curves": partial(plots.learning_curves, history)}
+                 "scored_rows": {"validation": int((held == 1).sum()), "test": int((held == 2).sum())},
+                 "kept_epoch": kept}
+        curves = {"learning_curves": partial(plots.learning_curves, history, chosen=kept)}
         _run.write_run(result, curves | figures, hparams or {}, facts,
                    batch_size=batch_size, seed=seed, seconds=seconds, problem=plan.checked.head.name, recipe=recipe,
                    root=log_dir, monitor=monitor)

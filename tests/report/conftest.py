@@ -25,10 +25,11 @@ def _arrays(problem: str, rng: np.random.Generator) -> tuple[np.ndarray, np.ndar
 
 
 def table(rng: np.random.Generator, n: int = ROWS) -> pd.DataFrame:
-    """Numbers with gaps, text categories with gaps, a class target driven by `dose` and `site`."""
+    """Numbers with gaps, text categories with gaps, a class target driven by the dose and the site;
+    a column name Keras would refuse as a layer name (the page must show it as the table names it)."""
     dose = rng.normal(size=n)
     site = np.array(["north", "south", "east"])[rng.integers(0, 3, n)]
-    frame = pd.DataFrame({"dose": dose, "noise": rng.normal(size=n), "site": site,
+    frame = pd.DataFrame({"Dose (mg/kg)": dose, "noise": rng.normal(size=n), "site": site,
                           "outcome": np.where(dose + (site == "north") * 1.5 > 0.5, "better", "same")})
     frame.loc[rng.random(n) < 0.1, "noise"] = np.nan
     frame.loc[rng.random(n) < 0.05, "site"] = None

@@ -10,8 +10,7 @@ import numpy as np
 import pytest
 
 import kerasact
-from kerasact.training import _run
-from kerasact.training.best_epoch import RestoreBestEpoch
+from kerasact.training.best_epoch import RestoreBestEpoch, kept_epoch
 from kerasact.training.progress import LINES, Progress
 
 
@@ -57,6 +56,15 @@ def test_a_terminal_gets_one_line_rewritten_in_place():
     assert "epoch 3/3" in text.split("\r")[-1] and "best 0.6000 at epoch 2" in text.split("\r")[-1]
 
 
+def test_the_line_shows_the_keepers_own_best_epoch():
+    """An EarlyStopping keeps the first of tied epochs: the line says that one, not the latest."""
+    stopper = keras.callbacks.EarlyStopping(patience=100, restore_best_weights=True)
+    out = io.StringIO()
+    progress = Progress([stopper], stream=out)
+    model = _fit([stopper, progress])
+    assert progress.best[1] == kept_epoch([stopper]) and model is not None
+
+
 def test_the_best_epoch_follows_the_metric_the_run_keeps_its_epoch_by():
     out = io.StringIO()
     keeper = RestoreBestEpoch("val_accuracy", "max")
@@ -65,15 +73,32 @@ def test_the_best_epoch_follows_the_metric_the_run_keeps_its_epoch_by():
     assert progress.metric == "val_accuracy" and progress.best == (pytest.approx(0.8), 3)
 
 
-def test_kept_epoch_is_the_restored_one_or_none_for_the_last():
-    keeper = RestoreBestEpoch("val_loss", "min")
-    keeper.best_epoch = 4
-    assert _run.kept_epoch([keeper]) == 5
-    stopper = keras.callbacks.EarlyStopping(restore_best_weights=True)
-    stopper.best_epoch, stopper.stopped_epoch = 2, 0  # ran to the end: Keras 3 restores nothing
-    assert _run.kept_epoch([stopper]) is None
-    stopper.stopped_epoch = 7
-    assert _run.kept_epoch([stopper]) == 3
+def _fit(steps: list, epochs: int = 6) -> keras.Model:
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(64, 3)).astype("float32"), rng.normal(size=(64, 1)).astype("float32")
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.SGD(0.5), loss="mse")  # a rate that makes val_loss wander
+    model.fit(X, y, validation_data=(X[:16], y[:16]), epochs=epochs, verbose=0, callbacks=steps)
+    return model
+
+
+@pytest.mark.parametrize("make", [lambda: RestoreBestEpoch("val_loss", "min"),
+                                  lambda: keras.callbacks.EarlyStopping(patience=100, restore_best_weights=True)])
+def test_kept_epoch_is_the_epoch_whose_weights_the_fit_ends_with(make):
+    """Oracle: the kept epoch's validation loss, recomputed on the weights the fit ends with.
+    Keras 3's EarlyStopping restores its best weights when training ends, stopped early or not."""
+    history = keras.callbacks.History()
+    step = make()
+    model = _fit([history, step])
+    kept = kept_epoch([step])
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(64, 3)).astype("float32"), rng.normal(size=(64, 1)).astype("float32")
+    now = float(model.evaluate(X[:16], y[:16], verbose=0))
+    assert kept is not None and history.history["val_loss"][kept - 1] == pytest.approx(now, rel=1e-5)
+
+
+def test_no_keeper_means_the_last_epoch():
+    assert kept_epoch([keras.callbacks.EarlyStopping(patience=1)]) is None and kept_epoch([]) is None
 
 
 def test_train_prints_progress_lines_not_kerass_per_epoch_lines(capsys):
