@@ -106,8 +106,10 @@ def training_health(norms: Mapping[str, float], stalled: Mapping[str, float | No
     fig, (flow, dead) = new_figure(1, 2)
     names = list(norms)
     flow.barh(np.arange(len(names)), np.maximum(np.asarray([norms[n] for n in names], float), np.finfo(float).tiny))
-    flow.set(xscale="log", yticks=np.arange(len(names)), yticklabels=names, xlabel="‖dL/dW‖",
-             title="Gradient flow (input side on top)")
+    spread = max(norms.values(), default=1.0) / max(min(norms.values(), default=1.0), np.finfo(float).tiny)
+    # A log axis only when the norms span two decades: inside one, its minor labels pile up unreadably.
+    flow.set(xscale="log" if spread > 100 else "linear", yticks=np.arange(len(names)), yticklabels=names,
+             xlabel="‖dL/dW‖", title="Gradient flow (input side on top)")
     flow.invert_yaxis()
     shown = [n for n, share in stalled.items() if share is not None]
     dead.barh(np.arange(len(shown)), [stalled[n] for n in shown], color="#c0504d")

@@ -122,6 +122,11 @@ def _data(run: dict[str, Any]) -> str:
     return "".join(parts)
 
 
+def _value(value: Any) -> Any:
+    """A raw table value as a person reads it: 40.2, not 40.2000 (the column's own precision)."""
+    return f"{value:.6g}" if isinstance(value, float) else value
+
+
 def _errors(run: dict[str, Any], figures: dict[str, bytes]) -> str:
     evidence = run.get("evidence") or {}
     parts = [H.image(png, name.replace("_", " ")) for name, png in figures.items() if name != "learning_curves"
@@ -131,8 +136,9 @@ def _errors(run: dict[str, Any], figures: dict[str, bytes]) -> str:
         columns = list(worst[0]["values"])
         parts.append(f"<h3>The {len(worst)} test rows with the highest loss</h3>")
         parts.append(H.table(
-            ["row", "loss", "truth", "prediction", *columns],
-            [[w["row"], w["loss"], w["truth"], w["prediction"], *(w["values"][c] for c in columns)] for w in worst],
+            ["test row", "loss", "truth", "prediction", *columns],
+            [[w["row"], w["loss"], w["truth"], w["prediction"], *(_value(w["values"][c]) for c in columns)]
+             for w in worst],
             sortable=True))
     return "".join(parts) or "<p>No test outputs were kept for this run.</p>"
 
