@@ -73,6 +73,8 @@ def train(args: argparse.Namespace) -> int:
     print(_baselines.table(result, args.seed, compared))
     _baselines.save(result, compared)
     page = report.build_run(result.run_dir) if result.run_dir is not None else None  # now with the baselines
+    inside = page is not None and result.run_dir.resolve().is_relative_to(Path(args.log_dir).resolve())
+    board = report.compare(args.log_dir) if inside else None  # the log directory's page, this run included
     if result.refit:
         again, (before, after) = result.refit, result.refit["val_loss"]
         print(f"refit: model.keras then learned again from {again['rows']} training and test rows "
@@ -84,6 +86,8 @@ def train(args: argparse.Namespace) -> int:
           f"inspect it:    {recipe.tensorboard_command(args.log_dir)}", sep="\n", flush=True)
     if page is not None:
         print(f"report:        {page}", flush=True)
+    if board is not None:
+        print(f"all runs:      {board}", flush=True)
     return 0
 
 

@@ -56,6 +56,10 @@ def learning_curves(history: Mapping[str, Sequence[float]], *, metric: str | Non
                 ax.plot(np.arange(1, len(values) + 1), values, label=label)
         if chosen is not None:
             ax.axvline(chosen, linestyle=":", color="black", label=f"kept: epoch {chosen}")
+        drawn = np.concatenate([np.asarray(history[p + key], dtype=float) for p in ("", "val_") if p + key in history])
+        drawn = drawn[np.isfinite(drawn)]
+        if key == "loss" and drawn.size and drawn.min() > 0 and drawn.max() > 100 * drawn.min():
+            ax.set_yscale("log")  # one early spike (1e6) would flatten every later epoch onto the axis
         ax.set(title=key, xlabel="epoch")
         ax.legend()
     return fig

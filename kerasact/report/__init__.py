@@ -20,6 +20,9 @@ def build(path: str | os.PathLike) -> Path:
         PosixPath('runs/report.html')
     """
     path = Path(path)
+    if not path.exists():
+        raise ValueError(f"path={str(path)!r} does not exist: pass a run directory (runs/<recipe>/<run>) or a log "
+                         f"directory (runs) to compare its runs.")
     if not path.is_dir():
         raise ValueError(f"path={str(path)!r} is not a folder: pass a run directory (runs/<recipe>/<run>) or a log "
                          f"directory (runs) to compare its runs.")

@@ -18,7 +18,9 @@ main{padding:8px 28px 40px;max-width:1200px}section{background:#fff;border-radiu
 margin:16px 0;box-shadow:0 1px 2px rgba(0,0,0,.08)}h2{font-size:18px;border-bottom:1px solid #e3e6eb;padding-bottom:6px}
 table{border-collapse:collapse;margin:8px 0;font-size:14px}th,td{padding:4px 10px;border-bottom:1px solid #eceef2;
 text-align:left;vertical-align:top}th{background:#f1f3f6}td.num{text-align:right;font-variant-numeric:tabular-nums}
-th.sort{cursor:pointer}th.sort:after{content:" \\2195";color:#8a93a3}tr.best td{background:#eaf6ea}
+th.sort{cursor:pointer}th.sort:after{content:" \\2195";color:#8a93a3}
+th.sort[aria-sort=ascending]:after{content:" \\25B2";color:#1d2330}
+th.sort[aria-sort=descending]:after{content:" \\25BC";color:#1d2330}tr.best td{background:#eaf6ea}
 .verdict{font-size:16px;padding:8px 12px;border-radius:6px;background:#eef3fb;margin:8px 0}
 .verdict.bad{background:#fdf0e7}.warn{background:#fff4e0;border-left:4px solid #e8a33d;padding:6px 10px;margin:6px 0}
 .ok{background:#ebf6ec;border-left:4px solid #4caf50;padding:6px 10px;margin:6px 0}
@@ -30,19 +32,29 @@ pre{padding:8px 10px;overflow-x:auto}.scroll{overflow-x:auto}.muted{color:#5b647
 
 # Click a header marked `sort` to order its table's rows by that column (numbers as numbers).
 SCRIPT = """
+function key(cell) {  // a number when the whole column reads as numbers; "-" (none) sorts last either way
+  var text = cell.dataset.value || cell.textContent.trim();
+  return text === "-" || text === "" ? null : text;
+}
 document.querySelectorAll("table.sortable").forEach(function (table) {
   table.querySelectorAll("th.sort").forEach(function (th, column) {
-    th.addEventListener("click", function () {
-      var body = table.tBodies[0], rows = Array.from(body.rows), up = th.dataset.dir !== "up";
+    function sort() {
+      var body = table.tBodies[0], rows = Array.from(body.rows), up = th.getAttribute("aria-sort") !== "ascending";
+      var numeric = rows.every(function (r) { var k = key(r.cells[column]); return k === null || !isNaN(Number(k)); });
       rows.sort(function (a, b) {
-        var x = a.cells[column].dataset.value || a.cells[column].textContent,
-            y = b.cells[column].dataset.value || b.cells[column].textContent,
-            nx = parseFloat(x), ny = parseFloat(y);
-        var order = (!isNaN(nx) && !isNaN(ny)) ? nx - ny : x.localeCompare(y);
+        var x = key(a.cells[column]), y = key(b.cells[column]);
+        if (x === null || y === null) { return (x === null) - (y === null); }
+        var order = numeric ? Number(x) - Number(y) : x.localeCompare(y);
         return up ? order : -order;
       });
-      th.dataset.dir = up ? "up" : "down";
+      table.querySelectorAll("th.sort").forEach(function (other) { other.removeAttribute("aria-sort"); });
+      th.setAttribute("aria-sort", up ? "ascending" : "descending");
       rows.forEach(function (row) { body.appendChild(row); });
+    }
+    th.tabIndex = 0;
+    th.addEventListener("click", sort);
+    th.addEventListener("keydown", function (e) {
+      if (e.key === "Enter" || e.key === " ") { e.preventDefault(); sort(); }
     });
   });
 });

@@ -24,7 +24,9 @@ def makers(run: dict[str, Any], outputs: dict[str, np.ndarray] | None) -> dict[s
     if outputs is not None:
         T, P, family, classes = outputs["truth"], outputs["predicted"], evidence.get("family"), evidence.get("classes")
         if family == "values":
-            makers |= {"predicted_vs_true": partial(plots.parity, T, P), "residuals": partial(plots.residuals, T, P)}
+            names = [str(run["target"])] if run.get("target") and T.shape[1] == 1 else None  # else "output j"
+            makers |= {"predicted_vs_true": partial(plots.parity, T, P, names=names),
+                       "residuals": partial(plots.residuals, T, P, names=names)}
         elif family == "categorical":
             names = classes or [str(j) for j in range(T.shape[1])]
             makers |= {"confusion_matrix": partial(plots.confusion_matrix, np.asarray(names)[T.argmax(1)],

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections import Counter
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -56,6 +57,18 @@ def _headline(run: dict[str, Any]) -> tuple[str, float] | None:
                 None)
 
 
+def _rank(run: dict[str, Any]) -> tuple[float, float] | None:
+    """How a run ranks among its rivals: its headline, then (ties are common in accuracy on small
+    test sets) the lower held-out log-loss, else the lower loss."""
+    found = _headline(run)
+    if found is None:
+        return None
+    test = run.get("test") or {}
+    second = next((test[m] for m in ("log_loss", "loss") if isinstance(test.get(m), (int, float))
+                   and math.isfinite(test[m])), 0.0)
+    return found[1], -second
+
+
 def _group(path: Path, run: dict[str, Any]) -> tuple[str, str]:
     """Runs that compete: the same recipe (a data file's name, a recipe, a study) and problem."""
     return str(run["hparams"].get("recipe", path.parent.name)), str(run["problem"])
@@ -80,11 +93,12 @@ def compare(log_dir: str | os.PathLike) -> Path:
             settings.setdefault(key, set()).add(repr(value))
     differing = [k for k, seen in settings.items() if len(seen) > 1 and k not in SKIPPED_SETTINGS]
     metrics = [m for m in SHOWN_METRICS if any(m in (run.get("test") or {}) for _, run in runs)]
-    best: dict[tuple[str, str], float] = {}
+    best: dict[tuple[str, str], tuple[float, float]] = {}
+    rivals = Counter(_group(path, run) for path, run in runs)  # a run alone in its group is nobody's best
     for path, run in runs:
-        found = _headline(run)
-        if found is not None:
-            best[_group(path, run)] = max(best.get(_group(path, run), found[1]), found[1])
+        rank = _rank(run)
+        if rank is not None:
+            best[_group(path, run)] = max(best.get(_group(path, run), rank), rank)
     rows, marked, keys = [], [], []
     for path, run in runs:
         name = path.relative_to(log_dir).as_posix()
@@ -92,16 +106,18 @@ def compare(log_dir: str | os.PathLike) -> Path:
         # A relative URL, each part percent-encoded: a folder named "a#1" or "javascript:x" stays a path.
         href = "./" + quote((page.relative_to(log_dir)).as_posix())
         link = H.Raw(f'<a href="{H.esc(href)}">{H.esc(name)}</a>') if page.is_file() else name
-        test, found = run.get("test") or {}, _headline(run)
+        test, rank = run.get("test") or {}, _rank(run)
+        seconds = run.get("train_seconds")
+        seconds = f"{seconds:.1f}" if isinstance(seconds, (int, float)) else None
         rows.append([link, run["hparams"].get("recipe", path.parent.name), run["problem"],
-                     *(H.setting(run["hparams"].get(k, "")) for k in differing), *(test.get(m) for m in metrics),
-                     run.get("epochs_run"), run.get("train_seconds")])
-        keys.append([None] * (3 + len(differing)) + [f"{name}:test.{m}" for m in metrics] + [None, None])
-        marked.append(found is not None and found[1] == best.get(_group(path, run)))
-    head = ["run", "recipe", "problem", *differing, *(f"test {m}" for m in metrics), "epochs", "seconds"]
+                     *(test.get(m) for m in metrics), run.get("epochs_run"), seconds,
+                     *(H.setting(run["hparams"].get(k, "")) for k in differing)])
+        keys.append([None] * 3 + [f"{name}:test.{m}" for m in metrics] + [None] * (2 + len(differing)))
+        marked.append(rank is not None and rivals[_group(path, run)] > 1 and rank == best.get(_group(path, run)))
+    head = ["run", "recipe", "problem", *(f"test {m}" for m in metrics), "epochs", "seconds", *differing]
     intro = (f"<p>{len(runs)} runs below <code>{H.esc(log_dir)}</code>. Click a column to sort; the best run of each "
-             f"recipe and problem (by test {' / '.join(HEADLINE[:2])}) is marked green. Settings shown are those "
-             f"that differ between runs.</p>")
+             f"recipe and problem (by test {' / '.join(HEADLINE[:2])}, then log-loss) is marked green. Settings "
+             f"shown are those that differ between runs.</p>")
     board = H.table(head, rows, sortable=True, keys=keys, marked=marked)
     text = H.page(f"kerasact runs: {log_dir.resolve().name}", [f"{len(runs)} runs · {log_dir}"],
                   [("leaderboard", "Leaderboard", intro + board)])

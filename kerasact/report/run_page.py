@@ -46,39 +46,46 @@ def _finite(value: Any) -> bool:
     return isinstance(value, (int, float)) and math.isfinite(value)
 
 
-def _against(mine: float, name: str, theirs: float) -> str:
-    """"better than X by d (x)", "worse than …", or "level with X (x)"; higher is better."""
-    if mine == theirs:
-        return f"level with {name} ({theirs:.4f})"
-    return f"{'better' if mine > theirs else 'worse'} than {name} by {abs(mine - theirs):.4f} ({theirs:.4f})"
+def _against(mine: float, name: str, theirs: float) -> tuple[int, str]:
+    """(-1 / 0 / 1, "worse than X by d (x)" / "level with X (x)" / "better than …"); higher is better,
+    compared at the 4 decimals shown (a float32 metric and a float64 one that tie are level)."""
+    sign = (round(mine, 4) > round(theirs, 4)) - (round(mine, 4) < round(theirs, 4))
+    if sign == 0:
+        return 0, f"level with {name} ({theirs:.4f})"
+    return sign, f"{'better' if sign > 0 else 'worse'} than {name} by {abs(mine - theirs):.4f} ({theirs:.4f})"
 
 
 def _verdict_line(run: dict[str, Any], baselines: dict[str, Any] | None) -> tuple[str, bool]:
-    """The sentence a user reads first, and whether it is bad news: against HistGradientBoosting
-    when `kerasact train` saved its baselines, else against the constant predictor and the linear
-    model (the verdict's metrics, accuracy or R², are higher-is-better)."""
+    """The sentence a user reads first, and whether it is bad news: the test score against every
+    yardstick of the same split — HistGradientBoosting and the linear model when `kerasact train`
+    saved its baselines, the verdict's constant predictor and linear model — the ones it loses to
+    first (the verdict's metrics, accuracy or R², are higher-is-better)."""
     verdict = run.get("verdict") or {}
     metric, mine = verdict.get("metric"), verdict.get("model")
     if not metric:
         return "No verdict: this run kept no test rows in memory.", False
+    references = {"the constant predictor": verdict.get("constant"), verdict.get("linear_model"): verdict.get("linear")}
     if baselines:
-        row, names = dict((m, v) for m, v in baselines["rows"]).get(metric), baselines["names"]
-        if row and REFERENCE in names:
-            mine, theirs = row[0], row[1 + names.index(REFERENCE)]
-            if _finite(mine) and _finite(theirs):
-                line = f"Test {metric} {mine:.4f}: {_against(mine, REFERENCE, theirs)} on the same split."
-                return line, mine < theirs
+        row = dict((m, v) for m, v in baselines["rows"]).get(metric)
+        if row and _finite(row[0]):
+            mine = row[0]  # the table beside it shows this one
+            references |= {name: row[1 + i] for i, name in enumerate(baselines["names"])}
     if not _finite(mine):
         return f"Test {metric} is undefined on these test rows (too few, or one class only).", True
-    references = {"the constant predictor": verdict.get("constant"), verdict.get("linear_model"): verdict.get("linear")}
-    said = [_against(mine, name, value) for name, value in references.items() if _finite(value)]
-    bad = any(_finite(value) and mine < value for value in references.values())
-    return f"Test {metric} {mine:.4f}: {' and '.join(said) or 'no yardstick to compare with'} on the same split.", bad
+    said = sorted((_against(mine, name, value) for name, value in references.items() if _finite(value)),
+                  key=lambda found: found[0])  # losses first: the news a user must not miss
+    if not said:
+        return f"Test {metric} {mine:.4f}: no yardstick to compare with.", False
+    return (f"Test {metric} {mine:.4f}: {', '.join(text for _, text in said)} on the same split.",
+            said[0][0] < 0)
 
 
 def _result(run: dict[str, Any], baselines: dict[str, Any] | None, figures: dict[str, bytes]) -> str:
     line, bad = _verdict_line(run, baselines)
     parts = [f'<p class="verdict{" bad" if bad else ""}">{H.esc(line)}</p>']
+    warning = (run.get("verdict") or {}).get("warning")
+    if warning:  # what the run printed, with its fix
+        parts.append(f"<p class=warn>{H.esc(warning.removeprefix('kerasact: '))}</p>")
     if baselines:
         names = baselines["names"]
         parts.append(f"<p class=muted>Baselines fit on the same {baselines['train_rows']} training rows and scored on "
@@ -88,6 +95,10 @@ def _result(run: dict[str, Any], baselines: dict[str, Any] | None, figures: dict
     test, val = run.get("test") or {}, run.get("validation") or {}
     parts.append(H.table(["metric", "test", "validation"], [[m, v, val.get(m)] for m, v in test.items()],
                          keys=[[None, f"test.{m}", f"validation.{m}"] for m in test]))
+    if "loss" in test and "log_loss" in test:
+        parts.append("<p class=muted><code>loss</code> is the training objective as compiled (label smoothing and "
+                     "weights included); <code>log_loss</code> is the plain cross-entropy of the probabilities, as "
+                     "any other model's is measured.</p>")
     verdict = run.get("verdict")
     if verdict:
         parts.append(H.table([f"yardstick ({verdict['metric']})", "score"],
@@ -105,7 +116,8 @@ def _data(run: dict[str, Any]) -> str:
     parts = [H.table(["rows", "count"], [[k, v] for k, v in n.items()], keys=[[None, f"n_samples.{k}"] for k in n])]
     evidence = run.get("evidence") or {}
     classes = evidence.get("classes") or (run.get("labels") or {}).get("classes")
-    target = f"problem: {run['problem']}" + (f"; labels {evidence['labels']}" if evidence.get("labels") else "")
+    target = (f"target: {run['target']}; " if run.get("target") else "") + f"problem: {run['problem']}" + (
+        f"; labels {evidence['labels']}" if evidence.get("labels") else "")
     if classes:
         target += f"; classes {', '.join(map(str, classes))}"
     parts.append(f"<p>{H.esc(target)}</p>")
@@ -134,9 +146,10 @@ def _errors(run: dict[str, Any], figures: dict[str, bytes]) -> str:
     worst = evidence.get("worst_rows") or []
     if worst:
         columns = list(worst[0]["values"])
-        parts.append(f"<h3>The {len(worst)} test rows with the highest loss</h3>")
+        parts.append(f"<h3>The {len(worst)} test rows with the highest loss</h3><p class=muted>row: its place in "
+                     f"the data as the run read it (0 is the first row under a CSV's header).</p>")
         parts.append(H.table(
-            ["test row", "loss", "truth", "prediction", *columns],
+            ["row", "loss", "truth", "prediction", *columns],
             [[w["row"], w["loss"], w["truth"], w["prediction"], *(_value(w["values"][c]) for c in columns)]
              for w in worst],
             sortable=True))

@@ -131,9 +131,10 @@ def _shown(value: Any) -> Any:
 
 
 def worst_rows(model: keras.Model, X: Any, T: np.ndarray, P: np.ndarray, family: str,
-               classes: list[str] | None) -> list[dict[str, Any]]:
-    """The `WORST` test rows by loss: their raw values (a table's columns by its own names, a
-    missing category blank), the truth and the prediction as a user reads them."""
+               classes: list[str] | None, rows: np.ndarray | None = None) -> list[dict[str, Any]]:
+    """The `WORST` test rows by loss: their place in the data (`rows`: each test row's; else its
+    place among the test rows), raw values (a table's columns by its own names, a missing category
+    blank), the truth and the prediction as a user reads them."""
     losses = row_losses(T, P, family)
     frame = tabular.to_frame(X, tabular.schema_of(model)) if isinstance(X, Mapping) and tabular.has_schema(model) \
         else _rows_frame(X)
@@ -143,15 +144,16 @@ def worst_rows(model: keras.Model, X: Any, T: np.ndarray, P: np.ndarray, family:
     for i in np.argsort(-losses, kind="stable")[:WORST]:
         if family == "categorical":
             truth, guess = classes[int(T[i].argmax())], classes[int(P[i].argmax())]
-            told = f"{guess} ({P[i].max():.2f}); true class {P[i][int(T[i].argmax())]:.2f}"
+            told = f"{guess} ({P[i].max():.2f})"
+            told += f"; {truth} {P[i][int(T[i].argmax())]:.2f}" if guess != truth else ""
         elif family == "binary" and classes is not None and T.shape[1] == 1:
             truth, guess = classes[int(T[i, 0] > 0.5)], classes[int(P[i, 0] > 0.5)]
             told = f"{guess} (P({classes[1]}) = {P[i, 0]:.2f})"
         else:
-            truth = ", ".join(f"{v:.4g}" for v in T[i])
-            told = ", ".join(f"{v:.4g}" for v in P[i])
-        found.append({"row": int(i), "loss": float(losses[i]), "truth": str(truth), "prediction": told,
-                      "values": {str(c): _shown(v) for c, v in frame.iloc[int(i)].items()}})
+            truth = ", ".join(f"{v:.6g}" for v in T[i])
+            told = ", ".join(f"{v:.6g}" for v in P[i])
+        found.append({"row": int(i if rows is None else rows[i]), "loss": float(losses[i]), "truth": str(truth),
+                      "prediction": told, "values": {str(c): _shown(v) for c, v in frame.iloc[int(i)].items()}})
     return found
 
 
@@ -181,7 +183,7 @@ def gather(run_dir: Path, *args: Any, **kwargs: Any) -> dict[str, Any] | None:
 
 
 def collect(run_dir: Path, model: keras.Model, parts: Any, predicted: np.ndarray, info: ModelHead,
-            codec: Any, *, seed: int) -> dict[str, Any]:
+            codec: Any, *, seed: int, rows: np.ndarray | None = None) -> dict[str, Any]:
     """Write `test_outputs.npz` into `run_dir`; return metrics.json's `evidence` (importance,
     worst rows, layers, the label family).
 
@@ -197,4 +199,4 @@ def collect(run_dir: Path, model: keras.Model, parts: Any, predicted: np.ndarray
     np.savez_compressed(run_dir / OUTPUTS_FILE, truth=T, predicted=P)
     return {"family": row.family, "labels": info.labels, "classes": classes,
             "importance": importance(model, parts.X_test, T, info, seed=seed),
-            "worst_rows": worst_rows(model, parts.X_test, T, P, row.family, classes), "model": layers(model)}
+            "worst_rows": worst_rows(model, parts.X_test, T, P, row.family, classes, rows), "model": layers(model)}

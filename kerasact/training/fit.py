@@ -163,6 +163,7 @@ def train(
     if refit and cluster.workers > 1:
         raise _errors.invalid("refit", refit, "False for a run on several workers",
                               "refit a model in one process, or pass refit=False")
+    named = target if target is not None else getattr(y, "name", None)  # a Series' name: the target column
     X, y = _rows.from_table(model, X, y, target)
     checked = validate(X, y, model=model, sample_weight=sample_weight, encode=True)
     rule = LABEL_FORMATS[checked.labels]
@@ -221,8 +222,9 @@ def train(
     verdict = judge(model, parts, checked.model_head, predicted, seed)
     if verdict.warning and verbose != 0 and cluster.is_chief:
         print(verdict.warning, flush=True)
-    found = None if run_dir is None else evidence.gather(run_dir, model, parts, predicted, checked.model_head,
-                                                         checked.codec, seed=seed)  # before a refit changes the model
+    found = None if run_dir is None else evidence.gather(  # before a refit changes the model
+        run_dir, model, parts, predicted, checked.model_head, checked.codec, seed=seed,
+        rows=_rows.split_rows(checked, test_size=test_size, val_size=val_size, seed=seed).X_test)
     again = None if start is None else refitting.refit(
         model, start, checked, parts, rows=_rows.split_rows(checked, test_size=test_size, val_size=val_size, seed=seed),
         epochs=epochs, batch_size=batch_size, seed=seed, patience=patience, class_weight=class_weight,
@@ -234,7 +236,7 @@ def train(
         figures = {"learning_curves": partial(plots.learning_curves, history, chosen=kept)} | figures
         rows = {"n_samples": {"train": len(parts.y_train), "validation": len(parts.y_val), "test": len(parts.y_test)},
                 **_cluster.facts(cluster, strategy), **({"refit": again} if again else {}),
-                "kept_epoch": kept, "evidence": found}
+                "kept_epoch": kept, "evidence": found, "target": None if named is None else str(named)}
         _run.write_run(result, figures, hparams or {}, rows, batch_size=batch_size, seed=seed, seconds=seconds,
                        problem=checked.head.name, recipe=recipe, root=log_dir, monitor=monitor)
     where.done()  # the run is complete: model.keras and metrics.json replace the backups

@@ -4,6 +4,7 @@ epochs on small generated data), for the report tests and the browser tests to r
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -43,8 +44,9 @@ def make_table():
 
 
 @pytest.fixture(scope="session")
-def report_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """{kind: run directory} of finished runs under one log directory (`log_dir` key: its root)."""
+def report_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """{kind: run directory} of finished runs under one log directory (`log_dir`: its root;
+    `table_frame`: the table run's rows as given)."""
     root = tmp_path_factory.mktemp("report-runs")
     rng = np.random.default_rng(0)
     found: dict[str, Path] = {"log_dir": root}
@@ -55,7 +57,9 @@ def report_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
                                      normalize=True)
         found[problem] = kerasact.train(model, X, y, epochs=3, log_dir=root, recipe=problem, verbose=0,
                                         diagnostics=True).run_dir
-    found["table"] = kerasact.train_table(table(rng), "outcome", epochs=3, log_dir=root, verbose=0).run_dir
+    frame = table(rng)
+    found["table"] = kerasact.train_table(frame, "outcome", epochs=3, log_dir=root, verbose=0).run_dir
+    found["table_frame"] = frame  # the rows as given, for the worst rows' oracle
     return found
 
 
