@@ -26,6 +26,7 @@ from kerasact.cli import _baselines, recipe
 from kerasact.cli._launch import JOINED
 from kerasact.problems import head_of
 from kerasact.runtime import distribute, tf_config
+from kerasact.training import evidence
 
 MODEL_FILE, RUN_FILE = "model.keras", "metrics.json"  # what a run directory holds, by train's names
 
@@ -173,16 +174,11 @@ def predict(args: argparse.Namespace) -> int:
 
 
 def _layers(model: keras.Model) -> list[str]:
-    def shape(layer: Any) -> str:
-        try:
-            return str(tuple(layer.output.shape))
-        except (AttributeError, ValueError):  # a layer with several outputs
-            return "-"
-    trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
-    lines = [f"\nlayers ({len(model.layers)}; {model.count_params()} parameters, {trainable} trainable)"]
-    width = max(len(layer.name) for layer in model.layers)
-    lines += [f"  {layer.name:<{width}}  {type(layer).__name__:<20} {shape(layer):<12} {layer.count_params():>8}"
-              for layer in model.layers]
+    found = evidence.layers(model)  # the same table a run's report shows
+    lines = [f"\nlayers ({len(found['layers'])}; {found['params']} parameters, {found['trainable']} trainable)"]
+    width = max(len(row["name"]) for row in found["layers"])
+    lines += [f"  {row['name']:<{width}}  {row['type']:<20} {row['output'] or '-':<12} {row['params']:>8}"
+              for row in found["layers"]]
     return lines
 
 
