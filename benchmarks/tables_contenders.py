@@ -41,7 +41,7 @@ import pandas as pd
 
 # contender -> train_table keyword overrides: each preset by name, whatever the default is
 OVERRIDES: dict[str, dict] = {"kerasact": {}, "kerasact plain": {"preset": "plain"},
-                              "kerasact realmlp": {"preset": "realmlp"}}
+                              "kerasact realmlp": {"preset": "realmlp"}, "kerasact refit": {"refit": True}}
 PLAIN = OVERRIDES["kerasact plain"]
 THREADS: int | None = None  # threads each library may use (set by tables_suite.py); None: each one's default
 MISSING = "(missing)"  # a missing category, as text, for the libraries that want text
@@ -189,6 +189,7 @@ CONTENDERS: dict[str, Callable[..., Fit]] = {
     "kerasact": _kerasact({}),
     "kerasact plain": _kerasact(PLAIN),
     "kerasact realmlp": _kerasact(OVERRIDES["kerasact realmlp"]),
+    "kerasact refit": _kerasact(OVERRIDES["kerasact refit"]),
     "logistic/ridge": linear,
     "HistGradientBoosting": hist_gradient_boosting,
     "LightGBM": lightgbm,
@@ -200,6 +201,7 @@ PACKAGES: dict[str, tuple[str, ...]] = {
     "kerasact": ("tensorflow", "keras"),
     "kerasact plain": ("tensorflow", "keras"),
     "kerasact realmlp": ("tensorflow", "keras"),
+    "kerasact refit": ("tensorflow", "keras"),
     "logistic/ridge": ("scikit-learn",),
     "HistGradientBoosting": ("scikit-learn",),
     "LightGBM": ("lightgbm",),

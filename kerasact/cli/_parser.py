@@ -43,9 +43,10 @@ def train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--epochs", type=int, metavar="N",
                    help="maximum epochs; early stopping may end sooner (default: the preset's, 256 for realmlp, "
                         "100 for plain)")
-    p.add_argument("--refit", action="store_true",
-                   help="after the test rows have scored the model, train it again on the training and test rows "
-                        "(the metrics stay the first fit's; about twice the time)")
+    p.add_argument("--refit", action=argparse.BooleanOptionalAction, default=None,
+                   help="after the test rows have scored the model, train it again on every row for the epochs "
+                        "the first fit kept (the metrics stay the first fit's); default: the preset's rule "
+                        "(realmlp refits classes on tables of at most 2,000 rows)")
     p.add_argument("--hidden", type=recipe.parse_hidden, metavar="WIDTHS",
                    help="hidden widths, optionally width:activation, e.g. 64,32 or 25:linear,15:relu")
     p.add_argument("--seed", type=int, default=0, metavar="S",

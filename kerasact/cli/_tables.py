@@ -62,7 +62,7 @@ def train(args: argparse.Namespace) -> int:
     result = kerasact.train_table(
         args.data, args.target, problem=args.problem, categorical=args.categorical,
         numeric=args.numeric, drop=args.drop, seed=args.seed, log_dir=args.log_dir, preset=args.preset,
-        refit=bool(getattr(args, "refit", False)),
+        refit=getattr(args, "refit", None),
         recipe=_run_name(args.data), callbacks=[_ShowHead()], run_dir=args.run_dir,
         strategy=strategy, diagnostics=True if args.diagnostics is None else args.diagnostics or False,
         verbose=2 if args.verbose else "auto",  # one progress line; --verbose: Keras's line per epoch
@@ -77,11 +77,9 @@ def train(args: argparse.Namespace) -> int:
     inside = page is not None and result.run_dir.resolve().is_relative_to(Path(args.log_dir).resolve())
     board = report.compare(args.log_dir) if inside else None  # the log directory's page, this run included
     if result.refit:
-        again, (before, after) = result.refit, result.refit["val_loss"]
-        print(f"refit: model.keras then learned again from {again['rows']} training and test rows "
-              f"({again['seconds']:.0f} s); the metrics above are the first fit's." if again["kept"] == "refit" else
-              f"refit: learning again from {again['rows']} training and test rows did worse on the validation "
-              f"rows (loss {before:.4g} against {after:.4g}): model.keras is the first fit.")
+        again = result.refit
+        print(f"refit: model.keras then learned again from all {again['rows']} rows for {again['epochs']} epochs "
+              f"({again['seconds']:.0f} s); the metrics above are the first fit's.")
     print(f"\nrun directory: {result.run_dir}",
           f"predict with:  kerasact predict {result.run_dir / MODEL_FILE} DATA",
           f"inspect it:    {recipe.tensorboard_command(args.log_dir)}", sep="\n", flush=True)

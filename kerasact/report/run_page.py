@@ -198,10 +198,8 @@ def _model(run: dict[str, Any], run_dir: Path) -> str:
     parts.append("<h3>Settings</h3>" + H.table(["setting", "value"], settings))
     again = run.get("refit")
     if again:
-        kept = "the refit model, which learned again" if again.get("kept") == "refit" else \
-            "the first fit's model (the refit did worse on the validation rows)"
-        parts.append(f"<p class=warn>model.keras is {kept} from {again.get('rows')} training and test rows; every "
-                     f"number on this page is the first fit's.</p>")
+        parts.append(f"<p class=warn>model.keras is the refit model: it learned again from all {again.get('rows')} "
+                     f"rows for {again.get('epochs')} epochs; every number on this page is the first fit's.</p>")
     parts.append(f"<p class=muted>Trained {run.get('epochs_run', '?')} epochs in {run.get('train_seconds', 0):.1f} s; "
                  f"seed {run.get('seed')}.</p>")
     parts.append("<h3>Versions</h3>" + H.table(["library", "version"], list((run.get("versions") or {}).items())))

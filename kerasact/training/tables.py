@@ -35,7 +35,7 @@ _BUILD = BUILD_FIELDS
 
 def train_table(data: Any, target: str, *, problem: str | None = None, categorical: Any = (), numeric: Any = (),
                 drop: Any = (), stream: bool | None = None, verbose: int | str = "auto", preset: str | None = None,
-                refit: bool = False, **options: Any) -> TrainResult:
+                refit: bool | None = None, **options: Any) -> TrainResult:
     """Train a model on a table: schema, in-model preprocessing, split, fit, evaluate, run directory.
 
     Args:
@@ -54,9 +54,10 @@ def train_table(data: Any, target: str, *, problem: str | None = None, categoric
             apply under `options`. None is `DEFAULT_PRESET`, `"realmlp"` (RealMLP-TD: 256 epochs of
             batch 256 on the coslog₄ learning rate and flat-then-cosine dropout and weight decay, the
             best validation epoch restored), or `"plain"` for a streamed run, the one it takes.
-        refit: once the test rows have scored the model, train it again on the training and test
-            rows (`kerasact.training.refit`; about twice the time): the saved model learns from every
-            row but the validation rows, the metrics are the first fit's. Not for a streamed run.
+        refit: once the test rows have scored the model, train it again on every row for the epochs
+            the first fit kept (`kerasact.training.refit`): the saved model learns from every row, the
+            metrics are the first fit's. None: the preset's rule (`Preset.refit`; realmlp refits
+            class heads on tables of at most 2,000 rows). Not for a streamed run.
         **options: `ModelSpec` fields (`hidden`, `dropout`, `learning_rate`, `seed`, ...) for the
             model, and `train` arguments (`epochs`, `log_dir`, `val_size`, ...) for the run;
             streamed runs also take `sample_rows`, `chunk_rows` and `shuffle_rows`.
@@ -70,8 +71,8 @@ def train_table(data: Any, target: str, *, problem: str | None = None, categoric
         >>> result = train_table("logs/day-*.csv", "clicked", stream=True, epochs=3)  # doctest: +SKIP
     """
     row = presets.get(preset if preset is not None else DEFAULT_PRESET)
-    if not isinstance(refit, bool):
-        raise _errors.invalid("refit", refit, "True or False", kind=TypeError)
+    if refit is not None and not isinstance(refit, bool):
+        raise _errors.invalid("refit", refit, "True, False or None (the preset's rule)", kind=TypeError)
     if streaming.wants_stream(data, stream):
         if refit:
             raise _errors.invalid("refit", refit, "False for a streamed run (its rows stay on disk)",
@@ -91,6 +92,9 @@ def train_table(data: Any, target: str, *, problem: str | None = None, categoric
     X, y = tabular.split_target(frame, target)
     problem_name, counts, rule = tabular.target_plan(y, problem)
     head = get_head(problem_name)
+    if refit is None:  # the preset's rule: measured where more rows help and a second fit is cheap
+        single = distribute.cluster_of(options.get("strategy")).workers == 1  # a cluster's run is not refit
+        refit = single and len(y) <= row.refit.get(head.name, 0)
     build = {k: v for k, v in options.items() if k in _BUILD}
     # seed: the weights and the split; the preset's run defaults under the caller's
     run = {**row.run, **{k: v for k, v in options.items() if k not in _BUILD or k == "seed"}}
