@@ -1,8 +1,10 @@
 """What TensorBoard shows for a log directory of runs of several problem types, read back with
 TensorBoard's own readers (`EventAccumulator`, the HParams plugin's handlers)."""
 
+import tempfile
 import threading
 from collections import Counter
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -157,7 +159,16 @@ def test_a_row_is_named_by_its_path_in_the_log_directory_as_the_runs_list_is(tmp
     assert not (run_dir.parent / experiment.CONFIG_RUN).exists()  # the log directory's config, not a nested one
 
 
-def test_root_is_the_log_dir_or_the_outermost_folder_with_a_config(tmp_path):
+@pytest.fixture
+def bare_folder():
+    """A folder of its own under the system's temporary folder: pytest's temporary folders may hold
+    another test's experiment config above a test's `tmp_path`."""
+    with tempfile.TemporaryDirectory(prefix="kerasact-root-") as folder:
+        yield Path(folder)
+
+
+def test_root_is_the_log_dir_or_the_outermost_folder_with_a_config(bare_folder):
+    tmp_path = bare_folder
     run = tmp_path / "a" / "b" / "run"
     assert experiment.root_for(tmp_path, run) == tmp_path
     assert experiment.root_for(None, run) == run.parent

@@ -149,7 +149,7 @@ def test_a_label_the_sample_lacks_is_refused_before_training(path, tmp_path):
     with pytest.raises(ValueError, match=r"target 'kind': label\(s\) \['rare'\] occur in 1 row\(s\) but not in the "
                                          r"200-row sample .* raise sample_rows \(now 200\)") as info:
         kerasact.train_table(tmp_path / "rare.csv", "kind", stream=True, **FAST | {"sample_rows": 200})
-    assert len(str(info.value)) <= 300
+    assert len(str(info.value).replace(str(tmp_path), "")) <= 300  # short, whatever the temporary folder's name
 
 
 def test_a_bad_value_past_the_sample_is_raised_as_itself_not_as_a_tensorflow_error(path, tmp_path):
@@ -201,7 +201,7 @@ def test_bad_input_is_one_short_error_before_any_training(tmp_path, case):
     data, options = make(tmp_path)
     with pytest.raises(ValueError, match=match) as info:
         kerasact.train_table(data, "kind", **{"stream": True, **FAST, **options})
-    assert len(str(info.value)) <= 300
+    assert len(str(info.value).replace(str(tmp_path), "")) <= 300  # short, whatever the temporary folder's name
 
 
 def test_an_unknown_target_is_named_with_a_did_you_mean(tmp_path):
