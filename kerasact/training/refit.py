@@ -135,8 +135,9 @@ def refit(model: keras.Model, weights: list[np.ndarray], checked: Any, parts: An
         w_fit = per_class if w_fit is None else w_fit * per_class
     stop = stop_epoch(kept, epochs, getattr(model.optimizer, "_learning_rate", None))
     if verbose not in (0, "0"):
-        print(f"refit: learning again from all {len(y)} rows for the {stop} epochs the first fit kept",
-              flush=True)
+        why = ("as the first fit ran" if kept is None else f"the first fit kept epoch {kept}" if stop == kept
+               else f"the first fit kept epoch {kept}, whose learning-rate cycle ends at {stop}")
+        print(f"refit: learning again from all {len(y)} rows for {stop} epochs ({why})", flush=True)
     temperatures = [(layer, layer.get_weights()) for layer in model._flatten_layers() if isinstance(layer, Temperature)]
     _restart(model, weights)  # the temperature too: the refit trains through T = 1, as the first fit did
     _reschedule(model.optimizer, steps=-(-len(y) // batch_size) * epochs)
