@@ -11,8 +11,9 @@ What each gets, as its library's documentation asks, all at library defaults:
 - kerasact: the raw frame, `kerasact.train_table(train, target, seed=seed, verbose=0, log_dir=None)`
   (whatever its default model is when the benchmark runs; it splits off its own validation and
   test rows; its fit seconds are the whole call, as a user waits for it), then
-  `kerasact.predict(result.model, test)`; `kerasact plain` and `kerasact realmlp` add their preset
-  (`OVERRIDES`).
+  `kerasact.predict(result.model, test)`; `kerasact plain` and `kerasact realmlp` add their preset,
+  `kerasact refit` asks every table for a refit (`refit=True`; the default refits class tables of up
+  to 2,000 rows) (`OVERRIDES`).
 - logistic/ridge: numbers median-imputed with a missing indicator and standardised, categories
   one-hot (as kerasact's verdict yardstick, written out here so the cached cells do not hang on
   kerasact's code); `LogisticRegression(max_iter=1000)` or `Ridge()`.
