@@ -197,7 +197,10 @@ def _model(run: dict[str, Any], run_dir: Path) -> str:
     settings = [[k, H.setting(v)] for k, v in run["hparams"].items()]
     parts.append("<h3>Settings</h3>" + H.table(["setting", "value"], settings))
     again = run.get("refit")
-    if again:
+    if again and again.get("kept") == "first":  # an older run's refit, undone by its validation rows
+        parts.append(f"<p class=warn>model.keras is the first fit: learning again from {again.get('rows')} rows did "
+                     f"worse on the validation rows.</p>")
+    elif again:
         parts.append(f"<p class=warn>model.keras is the refit model: it learned again from all {again.get('rows')} "
                      f"rows for {again.get('epochs')} epochs; every number on this page is the first fit's.</p>")
     parts.append(f"<p class=muted>Trained {run.get('epochs_run', '?')} epochs in {run.get('train_seconds', 0):.1f} s; "

@@ -131,9 +131,9 @@ def train(
             them to TensorBoard under `diagnostics/` (see the README's "Training diagnostics"):
             True probes epochs 1, 2, 4, 8, ... and the end; an int N every N-th epoch; False off.
         refit: once the test rows have scored the model, train it again from its starting weights on
-            every row (training, validation and test) for the epochs the first fit kept, its temperature
-            kept (`kerasact.training.refit`): the metrics are the first fit's, the model returned and
-            saved the refit one.
+            every row (training, validation and test) for the epochs the first fit kept (to the end of
+            that epoch's cycle under coslog₄), its temperature kept (`kerasact.training.refit`): the
+            metrics are the first fit's, the model returned and saved the refit one.
 
     Returns:
         A `TrainResult`.
@@ -228,7 +228,9 @@ def train(
         rows=_rows.split_rows(checked, test_size=test_size, val_size=val_size, seed=seed).X_test)
     again = None if start is None else refitting.refit(
         model, start, checked, parts, rows=_rows.split_rows(checked, test_size=test_size, val_size=val_size, seed=seed),
-        epochs=epochs, kept=kept, batch_size=batch_size, seed=seed, class_weight=class_weight,
+        # no keeper (or a resumed run's finished backup): the epochs the first fit ran
+        epochs=epochs, kept=kept if kept is not None else (len(history.get("loss", [])) or None),
+        batch_size=batch_size, seed=seed, class_weight=class_weight,
         callbacks=callbacks, verbose=verbose)
     result = TrainResult(model, history, test, val, run_dir, checked.codec, parts,
                          epochs_run=len(history.get("loss", [])), resumed_from=first, diagnostics=_run.warn(monitor),

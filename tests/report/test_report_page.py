@@ -261,3 +261,14 @@ def test_leaderboard_links_survive_folder_names_that_are_not_urls(report_runs, t
     (link,) = Page(text).links
     assert link.startswith("./") and "#" not in link and "?" not in link
     assert (tmp_path / "logs" / unquote(link.removeprefix("./"))).is_file()
+
+
+@pytest.mark.parametrize(("refit", "says"), [
+    ({"rows": 150, "epochs": 256}, "model.keras is the refit model: it learned again from all 150 rows"),
+    ({"rows": 127, "epochs": 30, "kept": "first"}, "model.keras is the first fit"),  # a run of the older refit
+])
+def test_the_model_section_says_which_fit_model_keras_is(refit, says, tmp_path):
+    from kerasact.report import run_page
+
+    run = {"hparams": {}, "refit": refit, "epochs_run": 30, "train_seconds": 1.0, "seed": 0, "versions": {}}
+    assert says in run_page._model(run, tmp_path)

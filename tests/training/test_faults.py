@@ -141,11 +141,11 @@ def test_run_killed_after_training_is_not_trained_again(tmp_path, monkeypatch):
     monkeypatch.setattr(training, "write_run", lambda *a, **k: (_ for _ in ()).throw(Crash()))
     with pytest.raises(Crash):
         first = make()
-        train(first, X, y, epochs=3, run_dir=tmp_path, patience=None, verbose=0)
+        train(first, X, y, epochs=3, run_dir=tmp_path / "run", patience=None, verbose=0)
     monkeypatch.undo()
     epochs_seen = []
     counter = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: epochs_seen.append(epoch))
-    again = train(make(), X, y, epochs=3, run_dir=tmp_path, patience=None, verbose=0, callbacks=[counter])
+    again = train(make(), X, y, epochs=3, run_dir=tmp_path / "run", patience=None, verbose=0, callbacks=[counter])
     assert epochs_seen == [] and again.resumed_from == 3 and again.epochs_run == 3
     assert all(np.array_equal(a, b) for a, b in zip(first.get_weights(), again.model.get_weights()))
 
@@ -171,7 +171,7 @@ def test_nan_loss_stops_at_once_and_keeps_the_last_good_epoch(tmp_path, keep):
                                              on_train_batch_end=lambda batch, logs: seen.append((began[-1], batch)))
     with pytest.raises(FloatingPointError, match="Training loss became nan in epoch 3, batch") as info:
         train(model, X, y, epochs=10, patience=None, verbose=0, callbacks=[poison, counter],
-              run_dir=tmp_path if keep else None)
+              run_dir=tmp_path / "run" if keep else None)
     # Stopped in the first step call of epoch 3 (a model may run many batches per call).
     assert began[-1] == 2 and max(epoch for epoch, _ in seen) == 1, "training went on after the NaN"
     if not keep:
@@ -179,8 +179,8 @@ def test_nan_loss_stops_at_once_and_keeps_the_last_good_epoch(tmp_path, keep):
         return
     assert "back at the end of epoch 2" in str(info.value) and "run_dir=" in str(info.value)
     assert all(np.array_equal(a, b) for a, b in zip(poison.good, model.get_weights()))
-    state = json.loads((tmp_path / "backup" / "state.json").read_text())
-    saved = np.load(tmp_path / "backup" / state["weights"])  # the weights first, in model.weights order
+    state = json.loads((tmp_path / "run" / "backup" / "state.json").read_text())
+    saved = np.load(tmp_path / "run" / "backup" / state["weights"])  # the weights first, in model.weights order
     assert state["epoch"] == 2
     assert all(np.array_equal(good, saved[f"weights_{i}"]) for i, good in enumerate(poison.good))
 

@@ -132,3 +132,28 @@ def test_the_preset_refits_class_tables_up_to_its_row_limit_by_default(limit, re
     options = dict(epochs=2, hidden=[8], batch_size=16, verbose=0, seed=0)
     assert (kerasact.train_table(frame.drop(columns="value"), "kind", **options).refit is not None) is refits
     assert kerasact.train_table(frame.drop(columns="kind"), "value", **options).refit is None  # never by default
+
+
+class WatchesValidation(keras.callbacks.Callback):
+    """A callback that reads a validation metric (as a checkpoint or a plateau schedule does)."""
+
+    monitor = "val_loss"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.epochs = 0
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epochs += 1
+
+
+def test_without_a_kept_epoch_the_refit_runs_the_epochs_the_first_fit_ran_and_leaves_validation_watchers_out():
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(120, 4)).astype("float32")
+    y = (X[:, 0] > 0).astype(int)
+    watcher = WatchesValidation()
+    stop = keras.callbacks.EarlyStopping(monitor="loss", patience=0, min_delta=10.0)  # stops after 2 epochs
+    result = train(build_model("binary", 4, hidden=[8], seed=0), X, y, epochs=30, batch_size=BATCH, patience=None,
+                   refit=True, verbose=0, callbacks=[stop, watcher])
+    assert result.epochs_run == 2 and result.refit["epochs"] == 2 and result.refit["rows"] == 120
+    assert watcher.epochs == 2  # the first fit's epochs only: the refit has no validation rows to show it

@@ -80,9 +80,9 @@ class _Kill(keras.callbacks.Callback):
 
 def test_a_killed_run_resumes_to_the_unbroken_runs_result(trained, path, tmp_path):
     with pytest.raises(KeyboardInterrupt):
-        kerasact.train_table(path, "kind", stream=True, run_dir=tmp_path, callbacks=[_Kill()], **FAST)
+        kerasact.train_table(path, "kind", stream=True, run_dir=tmp_path / "run", callbacks=[_Kill()], **FAST)
     keras.utils.set_random_seed(0)
-    resumed = kerasact.train_table(path, "kind", stream=True, run_dir=tmp_path, **FAST)
+    resumed = kerasact.train_table(path, "kind", stream=True, run_dir=tmp_path / "run", **FAST)
     assert resumed.resumed_from == 2 and resumed.history == trained.history  # epochs 3-4 saw the same batches
     assert resumed.metrics == pytest.approx(trained.metrics, rel=1e-6)
 
